@@ -1,0 +1,368 @@
+//! Dictionaries: `const` AVP and command definitions.
+//!
+//! An [`AvpDef<T>`] carries code, vendor, flag rules and, through its marker
+//! type `T` (see [`crate::types`]), the data type. Typed access is checked by
+//! the compiler:
+//!
+//! ```
+//! use diameter_core::dict::base;
+//! use diameter_core::{MessageBuilder, HeaderRepr, CommandCode, ApplicationId};
+//! let mut buf = [0u8; 64];
+//! let mut b = MessageBuilder::new(&mut buf, HeaderRepr::request(
+//!     CommandCode::DEVICE_WATCHDOG, ApplicationId::COMMON, 1, 1));
+//! b.put(&base::ORIGIN_STATE_ID, 7);       // Unsigned32 takes a u32
+//! // b.put(&base::ORIGIN_STATE_ID, "7"); // does not compile
+//! assert!(b.finish().is_ok());
+//! ```
+//!
+//! [`AvpInfo`] is the same entry without the type parameter, for runtime
+//! lookups through a [`Dictionary`]; [`CommandDef`] holds a command's CCF
+//! grammar (RFC 6733 §3.2) as a table of [`Rule`]s.
+
+use core::marker::PhantomData;
+
+use crate::avp::AvpFlags;
+use crate::header::{ApplicationId, CommandCode};
+use crate::types::{AvpType, DataType};
+
+pub mod base;
+
+/// What the definition of an AVP says about one flag bit (RFC 6733 §4.5 table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum FlagRule {
+    /// MUST be set.
+    Must,
+    /// MAY be set (either is accepted).
+    May,
+    /// MUST NOT be set.
+    MustNot,
+}
+
+/// The M, V and P rules of an AVP definition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct FlagRules {
+    /// M bit.
+    pub m: FlagRule,
+    /// V bit.
+    pub v: FlagRule,
+    /// P bit.
+    pub p: FlagRule,
+}
+
+impl FlagRules {
+    /// IETF AVP: M must, V and P must not (most of RFC 6733 §4.5).
+    pub const M: FlagRules = FlagRules {
+        m: FlagRule::Must,
+        v: FlagRule::MustNot,
+        p: FlagRule::MustNot,
+    };
+    /// IETF AVP that must not carry M (e.g. Error-Message... where the RFC says so).
+    pub const NONE: FlagRules = FlagRules {
+        m: FlagRule::MustNot,
+        v: FlagRule::MustNot,
+        p: FlagRule::MustNot,
+    };
+    /// IETF AVP where M may or may not be set.
+    pub const M_MAY: FlagRules = FlagRules {
+        m: FlagRule::May,
+        v: FlagRule::MustNot,
+        p: FlagRule::MustNot,
+    };
+    /// Vendor AVP with M and V set (3GPP AVPs that are mandatory).
+    pub const VM: FlagRules = FlagRules {
+        m: FlagRule::Must,
+        v: FlagRule::Must,
+        p: FlagRule::MustNot,
+    };
+    /// Vendor AVP with V set and M optional.
+    pub const V_M_MAY: FlagRules = FlagRules {
+        m: FlagRule::May,
+        v: FlagRule::Must,
+        p: FlagRule::MustNot,
+    };
+    /// Vendor AVP with V set and M clear.
+    pub const V: FlagRules = FlagRules {
+        m: FlagRule::MustNot,
+        v: FlagRule::Must,
+        p: FlagRule::MustNot,
+    };
+
+    /// The flags an encoder sets by default: every `Must` bit.
+    pub const fn default_flags(&self) -> AvpFlags {
+        let mut f = 0u8;
+        if matches!(self.m, FlagRule::Must) {
+            f |= AvpFlags::MANDATORY.0;
+        }
+        if matches!(self.v, FlagRule::Must) {
+            f |= AvpFlags::VENDOR.0;
+        }
+        if matches!(self.p, FlagRule::Must) {
+            f |= AvpFlags::PROTECTED.0;
+        }
+        AvpFlags(f)
+    }
+
+    /// Whether received flags obey these rules (§4.1, 3009 otherwise).
+    ///
+    /// The V bit is checked strictly (it changes the header layout). A
+    /// missing M bit where the RFC says MUST is accepted, as peers commonly
+    /// clear it and RFC 6733 §4.1 only obliges the *receiver* to honour a set
+    /// M bit; an M bit where the RFC says MUST NOT is rejected.
+    pub const fn accepts(&self, flags: AvpFlags) -> bool {
+        const fn ok(rule: FlagRule, set: bool, lenient_missing: bool) -> bool {
+            match rule {
+                FlagRule::Must => set || lenient_missing,
+                FlagRule::May => true,
+                FlagRule::MustNot => !set,
+            }
+        }
+        ok(self.v, flags.is_vendor(), false)
+            && ok(self.m, flags.is_mandatory(), true)
+            && ok(self.p, flags.is_protected(), true)
+    }
+}
+
+/// An AVP definition without its Rust type: for runtime lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct AvpInfo {
+    /// AVP code.
+    pub code: u32,
+    /// Vendor-Id (0 = IETF).
+    pub vendor: u32,
+    /// Name as in the defining document.
+    pub name: &'static str,
+    /// Data type.
+    pub data_type: DataType,
+    /// Flag rules.
+    pub flags: FlagRules,
+    /// For Grouped AVPs, the grammar of the content; empty otherwise.
+    pub grammar: Grammar,
+}
+
+/// A typed AVP definition: code, vendor, flags and data type `T`.
+#[derive(Debug)]
+pub struct AvpDef<T> {
+    /// The untyped entry.
+    pub info: AvpInfo,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for AvpDef<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for AvpDef<T> {}
+
+impl<T: AvpType> AvpDef<T> {
+    /// A definition; the data type comes from `T`.
+    pub const fn new(code: u32, vendor: u32, name: &'static str, flags: FlagRules) -> Self {
+        AvpDef {
+            info: AvpInfo {
+                code,
+                vendor,
+                name,
+                data_type: T::DATA_TYPE,
+                flags,
+                grammar: Grammar::EMPTY,
+            },
+            _t: PhantomData,
+        }
+    }
+
+    /// The same definition with a grammar for its content (Grouped AVPs).
+    pub const fn with_grammar(mut self, grammar: Grammar) -> Self {
+        self.info.grammar = grammar;
+        self
+    }
+
+    /// AVP code.
+    pub const fn code(&self) -> u32 {
+        self.info.code
+    }
+    /// Vendor-Id.
+    pub const fn vendor(&self) -> u32 {
+        self.info.vendor
+    }
+    /// Name.
+    pub const fn name(&self) -> &'static str {
+        self.info.name
+    }
+}
+
+/// How often an AVP may appear in a grammar (§3.2 CCF).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum RuleKind {
+    /// `< AVP >`: required, at a fixed position at the start.
+    Fixed,
+    /// `{ AVP }`: required, anywhere.
+    Required,
+    /// `[ AVP ]`: optional, anywhere.
+    Optional,
+}
+
+/// One line of a CCF grammar: an AVP and how many times it may occur.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Rule {
+    /// AVP code.
+    pub code: u32,
+    /// AVP vendor.
+    pub vendor: u32,
+    /// Fixed, required or optional.
+    pub kind: RuleKind,
+    /// Minimum count (0 for optional).
+    pub min: u16,
+    /// Maximum count; [`Rule::UNBOUNDED`] for `*`.
+    pub max: u16,
+}
+
+impl Rule {
+    /// `max` for an unbounded `*`.
+    pub const UNBOUNDED: u16 = u16::MAX;
+
+    /// `< AVP >`.
+    pub const fn fixed<T>(def: &AvpDef<T>) -> Rule {
+        Rule::new(def, RuleKind::Fixed, 1, 1)
+    }
+    /// `{ AVP }`.
+    pub const fn required<T>(def: &AvpDef<T>) -> Rule {
+        Rule::new(def, RuleKind::Required, 1, 1)
+    }
+    /// `[ AVP ]`.
+    pub const fn optional<T>(def: &AvpDef<T>) -> Rule {
+        Rule::new(def, RuleKind::Optional, 0, 1)
+    }
+    /// `min*max { AVP }` when `min > 0`, `*max [ AVP ]` otherwise. Use
+    /// [`Rule::UNBOUNDED`] for no upper bound.
+    pub const fn repeated<T>(def: &AvpDef<T>, min: u16, max: u16) -> Rule {
+        let kind = if min > 0 {
+            RuleKind::Required
+        } else {
+            RuleKind::Optional
+        };
+        Rule::new(def, kind, min, max)
+    }
+    const fn new<T>(def: &AvpDef<T>, kind: RuleKind, min: u16, max: u16) -> Rule {
+        Rule {
+            code: def.info.code,
+            vendor: def.info.vendor,
+            kind,
+            min,
+            max,
+        }
+    }
+}
+
+/// A CCF grammar: rules, and whether `* [ AVP ]` admits other AVPs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Grammar {
+    /// The listed AVPs. Fixed rules come first, in order.
+    pub rules: &'static [Rule],
+    /// `* [ AVP ]`: AVPs not listed are allowed.
+    pub extensible: bool,
+}
+
+impl Grammar {
+    /// No rules, anything allowed (non-grouped AVPs, unknown content).
+    pub const EMPTY: Grammar = Grammar {
+        rules: &[],
+        extensible: true,
+    };
+    /// Maximum number of rules a grammar may have (validation keeps one
+    /// counter per rule on the stack).
+    pub const MAX_RULES: usize = 64;
+
+    /// A grammar with `* [ AVP ]`.
+    pub const fn open(rules: &'static [Rule]) -> Grammar {
+        Grammar {
+            rules,
+            extensible: true,
+        }
+    }
+    /// A grammar without `* [ AVP ]`: unlisted AVPs get 5008.
+    pub const fn closed(rules: &'static [Rule]) -> Grammar {
+        Grammar {
+            rules,
+            extensible: false,
+        }
+    }
+}
+
+/// A command definition (§3.2): code, application, direction, header flag
+/// rules and CCF grammar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct CommandDef {
+    /// Name, e.g. `"Capabilities-Exchange-Request"`.
+    pub name: &'static str,
+    /// Abbreviation, e.g. `"CER"`.
+    pub abbrev: &'static str,
+    /// Command-Code.
+    pub code: CommandCode,
+    /// Application-Id in the header; `None` when any application may use it
+    /// (RAR/STR/ASR and the like belong to the application of the session).
+    pub application: Option<ApplicationId>,
+    /// Whether this is the request (R bit set) of the pair.
+    pub request: bool,
+    /// Whether the P bit must be set (`PXY` in the CCF).
+    pub proxiable: bool,
+    /// Grammar of the body.
+    pub grammar: Grammar,
+}
+
+/// A runtime dictionary: looks up AVP and command definitions.
+///
+/// Implement it with a `match` for speed; chain dictionaries by falling back
+/// to another one (see [`base::Base`]).
+pub trait Dictionary {
+    /// The definition of AVP `code` from `vendor`, if known.
+    fn avp(&self, code: u32, vendor: u32) -> Option<&'static AvpInfo>;
+    /// The definition of a command, if known.
+    fn command(&self, code: CommandCode, request: bool) -> Option<&'static CommandDef>;
+}
+
+impl<D: Dictionary + ?Sized> Dictionary for &D {
+    fn avp(&self, code: u32, vendor: u32) -> Option<&'static AvpInfo> {
+        (**self).avp(code, vendor)
+    }
+    fn command(&self, code: CommandCode, request: bool) -> Option<&'static CommandDef> {
+        (**self).command(code, request)
+    }
+}
+
+/// A dictionary that knows nothing: every AVP is opaque.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Empty;
+
+impl Dictionary for Empty {
+    fn avp(&self, _: u32, _: u32) -> Option<&'static AvpInfo> {
+        None
+    }
+    fn command(&self, _: CommandCode, _: bool) -> Option<&'static CommandDef> {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flag_rules() {
+        let m = FlagRules::M;
+        assert_eq!(m.default_flags(), AvpFlags::MANDATORY);
+        assert!(m.accepts(AvpFlags::MANDATORY));
+        assert!(m.accepts(AvpFlags::NONE)); // lenient on a missing M
+        assert!(!m.accepts(AvpFlags::VENDOR | AvpFlags::MANDATORY));
+        assert!(!FlagRules::NONE.accepts(AvpFlags::MANDATORY));
+        assert!(!FlagRules::VM.accepts(AvpFlags::MANDATORY));
+        assert_eq!(FlagRules::VM.default_flags(), AvpFlags(0xc0));
+        assert!(!m.accepts(AvpFlags::PROTECTED));
+    }
+}

@@ -1,0 +1,475 @@
+//! A parsed Diameter message (RFC 6733 §3) as a borrowed view.
+//!
+//! [`Message::parse_with`] checks the header and every AVP header once,
+//! descending into the Grouped AVPs its dictionary knows, with the nesting
+//! depth bounded by [`ParseConfig::max_depth`]. Afterwards typed reads
+//! ([`Message::get`], [`Message::get_all`]) only decode values; a value error
+//! (bad UTF-8, wrong fixed size) is reported by the read, pointing at the AVP.
+//! [`Message::validate`] checks everything at once against the dictionary:
+//! the command's CCF grammar (counts, fixed positions, AVPs not allowed),
+//! every known value, flag rules, and unknown AVPs with the M bit (5001).
+//!
+//! Unknown AVPs and unknown commands are kept: iteration yields them, and
+//! validation rejects them only when the M bit says so.
+//!
+//! No-panic promise: no function in this module panics on any input bytes;
+//! recursion depth is bounded by the configured maximum.
+
+use crate::avp::{Avp, AvpIter};
+use crate::dict::{AvpDef, AvpInfo, CommandDef, Dictionary, Grammar, RuleKind};
+use crate::error::{Error, ErrorKind};
+use crate::header::{ApplicationId, CommandCode, CommandFlags, HeaderRepr, HEADER_LEN};
+use crate::types::{AvpType, DataType};
+
+/// Default bound on Grouped AVP nesting (the message body is depth 0).
+pub const DEFAULT_MAX_DEPTH: u8 = 16;
+
+/// Parser settings. Strict by default; leniency is opt-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ParseConfig {
+    /// Deepest Grouped AVP nesting accepted; deeper is 5004 on the AVP
+    /// that crosses the bound. Never a stack overflow.
+    pub max_depth: u8,
+    /// Reject AVPs whose five reserved flag bits are set (3009). RFC 6733
+    /// §4.1 says receivers ignore them, so set this to `false` for peers
+    /// that send garbage there.
+    pub strict_reserved_bits: bool,
+}
+
+impl ParseConfig {
+    /// The defaults: depth 16, strict reserved bits.
+    pub const DEFAULT: ParseConfig = ParseConfig {
+        max_depth: DEFAULT_MAX_DEPTH,
+        strict_reserved_bits: true,
+    };
+}
+
+impl Default for ParseConfig {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// A borrowed sequence of AVPs: a message body or a Grouped AVP's data.
+///
+/// Offsets in errors and in [`Avp::offset`] count from the start of the
+/// message the set was taken from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct AvpSet<'a> {
+    bytes: &'a [u8],
+    base: u32,
+}
+
+impl<'a> AvpSet<'a> {
+    /// A set over `bytes`, which start `base` bytes into the message.
+    pub const fn new(bytes: &'a [u8], base: u32) -> Self {
+        AvpSet { bytes, base }
+    }
+
+    /// The raw bytes of the AVPs.
+    pub const fn as_bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// Iterate over the AVPs.
+    pub const fn iter(&self) -> AvpIter<'a> {
+        AvpIter::with_offset(self.bytes, self.base as usize)
+    }
+
+    /// The first AVP with this code and vendor. A malformed AVP before it
+    /// ends the search (only possible on an unparsed set).
+    pub fn find(&self, code: u32, vendor: u32) -> Option<Avp<'a>> {
+        self.iter()
+            .map_while(Result::ok)
+            .find(|a| a.is(code, vendor))
+    }
+
+    /// Read the first AVP of `def` as its typed value.
+    ///
+    /// `Ok(None)` when absent; an error (pointing at the AVP) when its value
+    /// does not decode.
+    #[inline]
+    pub fn get<T: AvpType>(&self, def: &AvpDef<T>) -> Result<Option<T::Value<'a>>, Error> {
+        match self.find(def.info.code, def.info.vendor) {
+            None => Ok(None),
+            Some(avp) => decode_avp::<T>(&avp).map(Some),
+        }
+    }
+
+    /// Like [`AvpSet::get`], but a missing AVP is a 5005 error naming it.
+    pub fn require<T: AvpType>(&self, def: &AvpDef<T>) -> Result<T::Value<'a>, Error> {
+        self.get(def)?.ok_or_else(|| missing(&def.info))
+    }
+
+    /// Every AVP of `def`, decoded, in order.
+    pub fn get_all<T: AvpType>(&self, def: &AvpDef<T>) -> GetAll<'a, T> {
+        GetAll {
+            iter: self.iter(),
+            code: def.info.code,
+            vendor: def.info.vendor,
+            _t: core::marker::PhantomData,
+        }
+    }
+
+    /// Number of AVPs (stops at a malformed one).
+    pub fn count(&self) -> usize {
+        self.iter().map_while(Result::ok).count()
+    }
+}
+
+impl<'a> IntoIterator for AvpSet<'a> {
+    type Item = Result<Avp<'a>, Error>;
+    type IntoIter = AvpIter<'a>;
+    fn into_iter(self) -> AvpIter<'a> {
+        self.iter()
+    }
+}
+
+/// Decode one AVP as `T`, keeping message offsets for Grouped values.
+#[inline]
+pub fn decode_avp<'a, T: AvpType>(avp: &Avp<'a>) -> Result<T::Value<'a>, Error> {
+    T::decode_avp(avp).map_err(|k| avp.error(k))
+}
+
+fn missing(info: &AvpInfo) -> Error {
+    Error::missing(info.code, info.vendor, info.flags.default_flags().0)
+}
+
+/// Iterator of [`AvpSet::get_all`]: the decoded values of one AVP definition.
+pub struct GetAll<'a, T> {
+    iter: AvpIter<'a>,
+    code: u32,
+    vendor: u32,
+    _t: core::marker::PhantomData<fn() -> T>,
+}
+
+impl<'a, T: AvpType> Iterator for GetAll<'a, T> {
+    type Item = Result<T::Value<'a>, Error>;
+    fn next(&mut self) -> Option<Self::Item> {
+        for r in self.iter.by_ref() {
+            match r {
+                Ok(avp) if avp.is(self.code, self.vendor) => return Some(decode_avp::<T>(&avp)),
+                Ok(_) => continue,
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        None
+    }
+}
+
+/// A Diameter message borrowed from a buffer, checked by one of the parse
+/// functions.
+///
+/// ```
+/// use diameter_core::{Message, dict::base, CommandCode};
+/// # let bytes = diameter_core::doc_example();
+/// let msg = Message::parse_with(&bytes, &base::Base)?;
+/// assert_eq!(msg.command_code(), CommandCode::DEVICE_WATCHDOG);
+/// assert!(msg.is_request());
+/// for avp in msg.iter() {
+///     let avp = avp?;
+///     assert!(avp.code() > 0);
+/// }
+/// msg.validate(&base::Base)?;
+/// # Ok::<(), diameter_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Message<'a> {
+    bytes: &'a [u8],
+    header: HeaderRepr,
+}
+
+impl<'a> Message<'a> {
+    /// Parse without a dictionary: checks the header and every top-level AVP
+    /// header. Grouped AVPs are not descended into (without a dictionary
+    /// their data cannot be told from an OctetString); their content is
+    /// checked when iterated or by [`Message::validate`].
+    ///
+    /// `bytes` must hold exactly one message (see [`crate::framing`]).
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, Error> {
+        Self::parse_with_config(bytes, &crate::dict::Empty, &ParseConfig::DEFAULT)
+    }
+
+    /// Parse, descending into every Grouped AVP that `dict` knows.
+    pub fn parse_with<D: Dictionary>(bytes: &'a [u8], dict: &D) -> Result<Self, Error> {
+        Self::parse_with_config(bytes, dict, &ParseConfig::DEFAULT)
+    }
+
+    /// Parse with explicit settings.
+    pub fn parse_with_config<D: Dictionary>(
+        bytes: &'a [u8],
+        dict: &D,
+        config: &ParseConfig,
+    ) -> Result<Self, Error> {
+        let (header, len) = HeaderRepr::parse(bytes)?;
+        if len != bytes.len() {
+            return Err(Error::new(ErrorKind::InvalidMessageLength));
+        }
+        let body = AvpSet::new(&bytes[HEADER_LEN..], HEADER_LEN as u32);
+        check_headers(body, dict, config, 0)?;
+        Ok(Message { bytes, header })
+    }
+
+    /// The whole message as received.
+    pub const fn as_bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+    /// The parsed header.
+    pub const fn header(&self) -> HeaderRepr {
+        self.header
+    }
+    /// Command flags.
+    pub const fn flags(&self) -> CommandFlags {
+        self.header.flags
+    }
+    /// R bit.
+    pub const fn is_request(&self) -> bool {
+        self.header.flags.is_request()
+    }
+    /// Command-Code.
+    pub const fn command_code(&self) -> CommandCode {
+        self.header.command_code
+    }
+    /// Application-ID.
+    pub const fn application_id(&self) -> ApplicationId {
+        self.header.application_id
+    }
+    /// Hop-by-Hop Identifier.
+    pub const fn hop_by_hop(&self) -> u32 {
+        self.header.hop_by_hop
+    }
+    /// End-to-End Identifier.
+    pub const fn end_to_end(&self) -> u32 {
+        self.header.end_to_end
+    }
+    /// The top-level AVPs.
+    pub fn avps(&self) -> AvpSet<'a> {
+        AvpSet::new(self.bytes.get(HEADER_LEN..).unwrap_or(&[]), HEADER_LEN as u32)
+    }
+    /// Iterate over the top-level AVPs.
+    pub fn iter(&self) -> AvpIter<'a> {
+        self.avps().iter()
+    }
+    /// See [`AvpSet::find`].
+    pub fn find(&self, code: u32, vendor: u32) -> Option<Avp<'a>> {
+        self.avps().find(code, vendor)
+    }
+    /// See [`AvpSet::get`].
+    #[inline]
+    pub fn get<T: AvpType>(&self, def: &AvpDef<T>) -> Result<Option<T::Value<'a>>, Error> {
+        self.avps().get(def)
+    }
+    /// See [`AvpSet::require`].
+    pub fn require<T: AvpType>(&self, def: &AvpDef<T>) -> Result<T::Value<'a>, Error> {
+        self.avps().require(def)
+    }
+    /// See [`AvpSet::get_all`].
+    pub fn get_all<T: AvpType>(&self, def: &AvpDef<T>) -> GetAll<'a, T> {
+        self.avps().get_all(def)
+    }
+    /// The Session-Id (263) as text, if present and valid UTF-8.
+    pub fn session_id(&self) -> Option<&'a str> {
+        self.find(263, 0)
+            .and_then(|a| core::str::from_utf8(a.data()).ok())
+    }
+
+    /// Validate against the dictionary: the command's grammar if `dict`
+    /// knows the command (an unknown command is kept and only its AVPs are
+    /// checked), header flags against the command definition (3008), flag
+    /// rules (3009), values (5004/5014), unknown M-bit AVPs (5001), counts
+    /// (5005/5009) and AVPs not allowed (5008), recursively through Grouped
+    /// AVPs.
+    pub fn validate<D: Dictionary>(&self, dict: &D) -> Result<(), Error> {
+        self.validate_with_config(dict, &ParseConfig::DEFAULT)
+    }
+
+    /// [`Message::validate`] with explicit settings.
+    pub fn validate_with_config<D: Dictionary>(
+        &self,
+        dict: &D,
+        config: &ParseConfig,
+    ) -> Result<(), Error> {
+        match dict.command(self.command_code(), self.is_request()) {
+            Some(def) => self.validate_command(def, dict, config),
+            None => validate_set(self.avps(), &Grammar::EMPTY, dict, config, 0),
+        }
+    }
+
+    /// Validate against a given command definition (see [`Message::validate`]).
+    pub fn validate_command<D: Dictionary>(
+        &self,
+        def: &CommandDef,
+        dict: &D,
+        config: &ParseConfig,
+    ) -> Result<(), Error> {
+        if def.proxiable != self.flags().is_proxiable() || def.request != self.is_request() {
+            return Err(Error::new(ErrorKind::InvalidHeaderBits));
+        }
+        validate_set(self.avps(), &def.grammar, dict, config, 0)
+    }
+}
+
+fn check_flags(avp: &Avp<'_>, info: Option<&AvpInfo>, config: &ParseConfig) -> Result<(), Error> {
+    if config.strict_reserved_bits && avp.flags().0 & crate::AvpFlags::RESERVED.0 != 0 {
+        return Err(avp.error(ErrorKind::InvalidAvpBits));
+    }
+    if let Some(info) = info {
+        if !info.flags.accepts(avp.flags()) {
+            return Err(avp.error(ErrorKind::InvalidAvpBits));
+        }
+    }
+    Ok(())
+}
+
+/// Walk every AVP header of `set`, descending into Grouped AVPs known to
+/// `dict`, bounded by `config.max_depth`.
+fn check_headers<D: Dictionary>(
+    set: AvpSet<'_>,
+    dict: &D,
+    config: &ParseConfig,
+    depth: u8,
+) -> Result<(), Error> {
+    for avp in set.iter() {
+        let avp = avp?;
+        if config.strict_reserved_bits && avp.flags().0 & crate::AvpFlags::RESERVED.0 != 0 {
+            return Err(avp.error(ErrorKind::InvalidAvpBits));
+        }
+        if let Some(info) = dict.avp(avp.code(), avp.vendor()) {
+            if info.data_type == DataType::Grouped {
+                if depth >= config.max_depth {
+                    return Err(avp.error(ErrorKind::InvalidAvpValue));
+                }
+                check_headers(avp.group_set(), dict, config, depth + 1)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Validate a set of AVPs against a grammar (see [`Message::validate`]).
+pub fn validate_set<D: Dictionary>(
+    set: AvpSet<'_>,
+    grammar: &Grammar,
+    dict: &D,
+    config: &ParseConfig,
+    depth: u8,
+) -> Result<(), Error> {
+    let rules = grammar.rules;
+    let mut counts = [0u16; Grammar::MAX_RULES];
+    for (pos, avp) in set.iter().enumerate() {
+        let avp = avp?;
+        let info = dict.avp(avp.code(), avp.vendor());
+        let rule = rules
+            .iter()
+            .position(|r| r.code == avp.code() && r.vendor == avp.vendor());
+        check_flags(&avp, info, config)?;
+        match info {
+            Some(info) => {
+                if let Err(k) = info.data_type.check(avp.data()) {
+                    return Err(avp.error(k));
+                }
+                if info.data_type == DataType::Grouped {
+                    if depth >= config.max_depth {
+                        return Err(avp.error(ErrorKind::InvalidAvpValue));
+                    }
+                    validate_set(avp.group_set(), &info.grammar, dict, config, depth + 1)?;
+                }
+            }
+            None if avp.flags().is_mandatory() && rule.is_none() => {
+                return Err(avp.error(ErrorKind::AvpUnsupported));
+            }
+            None => {}
+        }
+        match rule {
+            Some(i) => {
+                let r = &rules[i];
+                if r.kind == RuleKind::Fixed && i != pos {
+                    return Err(avp.error(ErrorKind::AvpNotAllowed));
+                }
+                if let Some(c) = counts.get_mut(i) {
+                    *c = c.saturating_add(1);
+                    if *c > r.max {
+                        return Err(avp.error(ErrorKind::TooManyAvps));
+                    }
+                }
+            }
+            None if !grammar.extensible => return Err(avp.error(ErrorKind::AvpNotAllowed)),
+            None => {}
+        }
+    }
+    for (r, &c) in rules.iter().zip(counts.iter()) {
+        if c < r.min {
+            let flags = dict
+                .avp(r.code, r.vendor)
+                .map(|i| i.flags.default_flags().0)
+                .unwrap_or(if r.vendor != 0 { 0xc0 } else { 0x40 });
+            return Err(Error::missing(r.code, r.vendor, flags));
+        }
+    }
+    Ok(())
+}
+
+impl<'a> Avp<'a> {
+    /// The AVPs inside this AVP's data, as a set with message offsets.
+    pub fn group_set(&self) -> AvpSet<'a> {
+        AvpSet::new(
+            self.data(),
+            (self.offset() + self.len() - self.data().len()) as u32,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dict::base;
+    use crate::encode::MessageBuilder;
+
+    fn dwr(buf: &mut [u8]) -> usize {
+        let mut b = MessageBuilder::new(
+            buf,
+            HeaderRepr::request(CommandCode::DEVICE_WATCHDOG, ApplicationId::COMMON, 1, 2),
+        );
+        b.put(&base::ORIGIN_HOST, "a.example");
+        b.put(&base::ORIGIN_REALM, "example");
+        b.finish().unwrap().len()
+    }
+
+    #[test]
+    fn parse_get_validate() {
+        let mut buf = [0u8; 128];
+        let n = dwr(&mut buf);
+        let m = Message::parse_with(&buf[..n], &base::Base).unwrap();
+        assert_eq!(m.get(&base::ORIGIN_HOST).unwrap(), Some("a.example"));
+        assert_eq!(m.get(&base::ORIGIN_STATE_ID).unwrap(), None);
+        assert_eq!(
+            m.require(&base::ORIGIN_STATE_ID).unwrap_err().kind(),
+            ErrorKind::MissingAvp
+        );
+        m.validate(&base::Base).unwrap();
+        assert_eq!(m.avps().count(), 2);
+        // trailing bytes are not part of the message
+        assert_eq!(
+            Message::parse(&buf[..n + 4]).unwrap_err().kind(),
+            ErrorKind::InvalidMessageLength
+        );
+    }
+
+    #[test]
+    fn missing_required() {
+        let mut buf = [0u8; 128];
+        let mut b = MessageBuilder::new(
+            &mut buf,
+            HeaderRepr::request(CommandCode::DEVICE_WATCHDOG, ApplicationId::COMMON, 1, 2),
+        );
+        b.put(&base::ORIGIN_HOST, "a.example");
+        let bytes = b.finish().unwrap();
+        let m = Message::parse(bytes).unwrap();
+        let e = m.validate(&base::Base).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::MissingAvp);
+        assert_eq!(e.avp().unwrap().code, 296);
+    }
+}

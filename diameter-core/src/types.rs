@@ -1,0 +1,845 @@
+//! AVP data formats (RFC 6733 §4.2 basic, §4.3 derived) as marker types.
+//!
+//! Each marker type implements [`AvpType`]: it names the Rust value that the
+//! wire format decodes to (borrowed where the wire holds bytes, `Copy`
+//! otherwise), how to decode it from AVP data and how to encode it. A
+//! dictionary entry [`crate::dict::AvpDef<T>`] carries its marker type, so
+//! `msg.get(&ORIGIN_STATE_ID)` returns a `u32` and putting a `&str` there
+//! does not compile.
+//!
+//! | marker | value | RFC 6733 |
+//! | --- | --- | --- |
+//! | [`OctetString`] | `&[u8]` | §4.2 |
+//! | [`Integer32`] / [`Integer64`] | `i32` / `i64` | §4.2 |
+//! | [`Unsigned32`] / [`Unsigned64`] | `u32` / `u64` | §4.2 |
+//! | [`Float32`] / [`Float64`] | `f32` / `f64` | §4.2 |
+//! | [`Grouped`] | [`crate::AvpSet`] | §4.4 |
+//! | [`Address`] | [`AddressValue`] | §4.3.1 |
+//! | [`Time`] | [`Timestamp`] | §4.3.1 |
+//! | [`Utf8String`] | `&str` (validated) | §4.3.1 |
+//! | [`DiameterIdentity`] | `&str` (ASCII, validated) | §4.3.1 |
+//! | [`DiameterUri`] | [`Uri`] | §4.3.1 |
+//! | [`Enumerated<E>`] | `E` ([`Enumeration`]) | §4.3.1 |
+//! | [`IpFilterRule`] | `&str` | §4.3.1 |
+//!
+//! No-panic promise: `decode` never panics on any input; `encode` never
+//! panics when `out.len() == encoded_len(value)`.
+
+use core::fmt;
+use core::marker::PhantomData;
+
+use crate::avp::Avp;
+use crate::error::ErrorKind;
+use crate::message::AvpSet;
+
+/// The data type of an AVP, as a runtime value (for dictionaries and
+/// generic tools such as a pretty-printer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum DataType {
+    /// OctetString
+    OctetString,
+    /// Integer32
+    Integer32,
+    /// Integer64
+    Integer64,
+    /// Unsigned32
+    Unsigned32,
+    /// Unsigned64
+    Unsigned64,
+    /// Float32
+    Float32,
+    /// Float64
+    Float64,
+    /// Grouped
+    Grouped,
+    /// Address
+    Address,
+    /// Time
+    Time,
+    /// UTF8String
+    Utf8String,
+    /// DiameterIdentity
+    DiameterIdentity,
+    /// DiameterURI
+    DiameterUri,
+    /// Enumerated
+    Enumerated,
+    /// IPFilterRule
+    IpFilterRule,
+}
+
+impl DataType {
+    /// The fixed data length of this type, if it has one.
+    pub const fn fixed_len(self) -> Option<usize> {
+        match self {
+            DataType::Integer32
+            | DataType::Unsigned32
+            | DataType::Float32
+            | DataType::Time
+            | DataType::Enumerated => Some(4),
+            DataType::Integer64 | DataType::Unsigned64 | DataType::Float64 => Some(8),
+            _ => None,
+        }
+    }
+
+    /// Check AVP data against this type without keeping the value: the
+    /// fixed size (5014) and the value rules (5004).
+    pub fn check(self, data: &[u8]) -> Result<(), ErrorKind> {
+        match self {
+            DataType::OctetString | DataType::Grouped => Ok(()),
+            DataType::Integer32
+            | DataType::Unsigned32
+            | DataType::Float32
+            | DataType::Time
+            | DataType::Enumerated => fixed::<4>(data).map(|_| ()),
+            DataType::Integer64 | DataType::Unsigned64 | DataType::Float64 => {
+                fixed::<8>(data).map(|_| ())
+            }
+            DataType::Address => Address::decode(data).map(|_| ()),
+            DataType::Utf8String => Utf8String::decode(data).map(|_| ()),
+            DataType::DiameterIdentity => DiameterIdentity::decode(data).map(|_| ()),
+            DataType::DiameterUri => DiameterUri::decode(data).map(|_| ()),
+            DataType::IpFilterRule => IpFilterRule::decode(data).map(|_| ()),
+        }
+    }
+
+    /// The RFC name of the type.
+    pub const fn name(self) -> &'static str {
+        match self {
+            DataType::OctetString => "OctetString",
+            DataType::Integer32 => "Integer32",
+            DataType::Integer64 => "Integer64",
+            DataType::Unsigned32 => "Unsigned32",
+            DataType::Unsigned64 => "Unsigned64",
+            DataType::Float32 => "Float32",
+            DataType::Float64 => "Float64",
+            DataType::Grouped => "Grouped",
+            DataType::Address => "Address",
+            DataType::Time => "Time",
+            DataType::Utf8String => "UTF8String",
+            DataType::DiameterIdentity => "DiameterIdentity",
+            DataType::DiameterUri => "DiameterURI",
+            DataType::Enumerated => "Enumerated",
+            DataType::IpFilterRule => "IPFilterRule",
+        }
+    }
+}
+
+/// A wire data format: how AVP data decodes to a Rust value and back.
+///
+/// Errors are [`ErrorKind::InvalidAvpLength`] for a wrong fixed size and
+/// [`ErrorKind::InvalidAvpValue`] for a bad value; the caller attaches the AVP.
+pub trait AvpType {
+    /// The decoded value, borrowing from the message where it can.
+    type Value<'a>;
+    /// The runtime tag of this type.
+    const DATA_TYPE: DataType;
+    /// Decode AVP data (no header, no padding).
+    fn decode(data: &[u8]) -> Result<Self::Value<'_>, ErrorKind>;
+    /// Length of the encoded data (no header, no padding).
+    fn encoded_len(value: &Self::Value<'_>) -> usize;
+    /// Write the data into `out`, whose length is exactly `encoded_len(value)`.
+    fn encode(value: &Self::Value<'_>, out: &mut [u8]);
+    /// Decode from a whole AVP. The default decodes [`Avp::data`]; Grouped
+    /// overrides it to keep offsets relative to the message.
+    #[inline]
+    fn decode_avp<'a>(avp: &Avp<'a>) -> Result<Self::Value<'a>, ErrorKind> {
+        Self::decode(avp.data())
+    }
+}
+
+#[inline]
+fn fixed<const N: usize>(data: &[u8]) -> Result<[u8; N], ErrorKind> {
+    data.try_into().map_err(|_| ErrorKind::InvalidAvpLength)
+}
+
+/// Arbitrary bytes (§4.2).
+#[derive(Debug, Clone, Copy)]
+pub struct OctetString;
+impl AvpType for OctetString {
+    type Value<'a> = &'a [u8];
+    const DATA_TYPE: DataType = DataType::OctetString;
+    #[inline]
+    fn decode(data: &[u8]) -> Result<&[u8], ErrorKind> {
+        Ok(data)
+    }
+    fn encoded_len(v: &&[u8]) -> usize {
+        v.len()
+    }
+    fn encode(v: &&[u8], out: &mut [u8]) {
+        out.copy_from_slice(v);
+    }
+}
+
+macro_rules! number {
+    ($(#[$doc:meta])* $name:ident, $t:ty, $n:expr, $dt:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy)]
+        pub struct $name;
+        impl AvpType for $name {
+            type Value<'a> = $t;
+            const DATA_TYPE: DataType = DataType::$dt;
+            #[inline]
+            fn decode(data: &[u8]) -> Result<$t, ErrorKind> {
+                fixed::<$n>(data).map(<$t>::from_be_bytes)
+            }
+            #[inline]
+            fn encoded_len(_: &$t) -> usize {
+                $n
+            }
+            #[inline]
+            fn encode(v: &$t, out: &mut [u8]) {
+                out.copy_from_slice(&v.to_be_bytes());
+            }
+        }
+    };
+}
+
+number!(
+    /// 32-bit signed, network order (§4.2).
+    Integer32, i32, 4, Integer32);
+number!(
+    /// 64-bit signed, network order (§4.2).
+    Integer64, i64, 8, Integer64);
+number!(
+    /// 32-bit unsigned, network order (§4.2).
+    Unsigned32, u32, 4, Unsigned32);
+number!(
+    /// 64-bit unsigned, network order (§4.2).
+    Unsigned64, u64, 8, Unsigned64);
+number!(
+    /// IEEE 754 single precision, network order (§4.2).
+    Float32, f32, 4, Float32);
+number!(
+    /// IEEE 754 double precision, network order (§4.2).
+    Float64, f64, 8, Float64);
+
+/// A Grouped AVP (§4.4): its data is a sequence of AVPs, read through
+/// [`AvpSet`]. Encode grouped AVPs with
+/// [`crate::MessageBuilder::grouped`]; encoding an `AvpSet` copies its bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Grouped;
+impl AvpType for Grouped {
+    type Value<'a> = AvpSet<'a>;
+    const DATA_TYPE: DataType = DataType::Grouped;
+    /// The returned set's offsets are relative to the AVP data; prefer
+    /// [`crate::Message::get`], which keeps message offsets.
+    fn decode(data: &[u8]) -> Result<AvpSet<'_>, ErrorKind> {
+        Ok(AvpSet::new(data, 0))
+    }
+    fn decode_avp<'a>(avp: &Avp<'a>) -> Result<AvpSet<'a>, ErrorKind> {
+        Ok(avp.group_set())
+    }
+    fn encoded_len(v: &AvpSet<'_>) -> usize {
+        v.as_bytes().len()
+    }
+    fn encode(v: &AvpSet<'_>, out: &mut [u8]) {
+        out.copy_from_slice(v.as_bytes());
+    }
+}
+
+/// An Address value (§4.3.1): a 2-byte IANA address family then the address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum AddressValue<'a> {
+    /// Family 1, 4 bytes.
+    V4([u8; 4]),
+    /// Family 2, 16 bytes.
+    V6([u8; 16]),
+    /// Any other family (E.164 is 8, for example), bytes kept raw.
+    Other {
+        /// IANA address family number.
+        family: u16,
+        /// The address bytes.
+        bytes: &'a [u8],
+    },
+}
+
+impl AddressValue<'_> {
+    /// The IANA address family number.
+    pub const fn family(&self) -> u16 {
+        match self {
+            AddressValue::V4(_) => 1,
+            AddressValue::V6(_) => 2,
+            AddressValue::Other { family, .. } => *family,
+        }
+    }
+}
+
+impl From<core::net::Ipv4Addr> for AddressValue<'_> {
+    fn from(a: core::net::Ipv4Addr) -> Self {
+        AddressValue::V4(a.octets())
+    }
+}
+impl From<core::net::Ipv6Addr> for AddressValue<'_> {
+    fn from(a: core::net::Ipv6Addr) -> Self {
+        AddressValue::V6(a.octets())
+    }
+}
+impl From<core::net::IpAddr> for AddressValue<'_> {
+    fn from(a: core::net::IpAddr) -> Self {
+        match a {
+            core::net::IpAddr::V4(a) => a.into(),
+            core::net::IpAddr::V6(a) => a.into(),
+        }
+    }
+}
+
+/// Address (§4.3.1). IPv4 must be 4 bytes, IPv6 16; other families are kept raw.
+#[derive(Debug, Clone, Copy)]
+pub struct Address;
+impl AvpType for Address {
+    type Value<'a> = AddressValue<'a>;
+    const DATA_TYPE: DataType = DataType::Address;
+    fn decode(data: &[u8]) -> Result<AddressValue<'_>, ErrorKind> {
+        let (fam, rest) = match data {
+            [a, b, rest @ ..] => (u16::from_be_bytes([*a, *b]), rest),
+            _ => return Err(ErrorKind::InvalidAvpLength),
+        };
+        match fam {
+            1 => rest
+                .try_into()
+                .map(AddressValue::V4)
+                .map_err(|_| ErrorKind::InvalidAvpLength),
+            2 => rest
+                .try_into()
+                .map(AddressValue::V6)
+                .map_err(|_| ErrorKind::InvalidAvpLength),
+            family => Ok(AddressValue::Other {
+                family,
+                bytes: rest,
+            }),
+        }
+    }
+    fn encoded_len(v: &AddressValue<'_>) -> usize {
+        2 + match v {
+            AddressValue::V4(_) => 4,
+            AddressValue::V6(_) => 16,
+            AddressValue::Other { bytes, .. } => bytes.len(),
+        }
+    }
+    fn encode(v: &AddressValue<'_>, out: &mut [u8]) {
+        out[..2].copy_from_slice(&v.family().to_be_bytes());
+        match v {
+            AddressValue::V4(a) => out[2..].copy_from_slice(a),
+            AddressValue::V6(a) => out[2..].copy_from_slice(a),
+            AddressValue::Other { bytes, .. } => out[2..].copy_from_slice(bytes),
+        }
+    }
+}
+
+/// Seconds between the NTP epoch (1900-01-01) and the Unix epoch.
+pub const NTP_UNIX_OFFSET: i64 = 2_208_988_800;
+
+/// A Diameter Time value (§4.3.1): 32-bit NTP seconds.
+///
+/// The 32-bit field wraps on 2036-02-07T06:28:16Z. Following RFC 6733
+/// §4.3.1 (which refers to the SNTP rule of RFC 4330 §3), a value with the
+/// most significant bit set counts from 1900 (1968..2036), and a value with
+/// it clear counts from the 2036 wrap (2036..2104).
+///
+/// ```
+/// use diameter_core::Timestamp;
+/// let t = Timestamp::from_unix(1_704_067_200).unwrap(); // 2024-01-01
+/// assert_eq!(t.ntp(), 3_913_056_000);
+/// assert_eq!(t.unix(), 1_704_067_200);
+/// // after the 2036 wrap
+/// let late = Timestamp::from_unix(2_085_978_496 + 10).unwrap();
+/// assert_eq!(late.ntp(), 10);
+/// assert_eq!(late.unix(), 2_085_978_506);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Timestamp(pub u32);
+
+impl Timestamp {
+    /// First Unix second representable: 1968-01-20T03:14:08Z (NTP 0x80000000).
+    pub const MIN_UNIX: i64 = 0x8000_0000 - NTP_UNIX_OFFSET;
+    /// Last Unix second representable: 2104-02-26T09:42:23Z (NTP 0x7fffffff, era 1).
+    pub const MAX_UNIX: i64 = (1i64 << 32) + 0x7fff_ffff - NTP_UNIX_OFFSET;
+
+    /// The raw NTP seconds on the wire.
+    pub const fn ntp(self) -> u32 {
+        self.0
+    }
+
+    /// Seconds since the Unix epoch, applying the 2036 rule.
+    pub const fn unix(self) -> i64 {
+        let ntp = self.0 as i64;
+        if self.0 & 0x8000_0000 != 0 {
+            ntp - NTP_UNIX_OFFSET
+        } else {
+            ntp + (1i64 << 32) - NTP_UNIX_OFFSET
+        }
+    }
+
+    /// From seconds since the Unix epoch; `None` outside 1968..2104.
+    pub const fn from_unix(unix: i64) -> Option<Self> {
+        if unix < Self::MIN_UNIX || unix > Self::MAX_UNIX {
+            return None;
+        }
+        let ntp = unix + NTP_UNIX_OFFSET; // 0x80000000 ..= 2^32 + 0x7fffffff
+        Some(Timestamp((ntp & 0xffff_ffff) as u32))
+    }
+}
+
+/// Time (§4.3.1).
+#[derive(Debug, Clone, Copy)]
+pub struct Time;
+impl AvpType for Time {
+    type Value<'a> = Timestamp;
+    const DATA_TYPE: DataType = DataType::Time;
+    #[inline]
+    fn decode(data: &[u8]) -> Result<Timestamp, ErrorKind> {
+        fixed::<4>(data).map(|b| Timestamp(u32::from_be_bytes(b)))
+    }
+    fn encoded_len(_: &Timestamp) -> usize {
+        4
+    }
+    fn encode(v: &Timestamp, out: &mut [u8]) {
+        out.copy_from_slice(&v.0.to_be_bytes());
+    }
+}
+
+/// UTF8String (§4.3.1): validated UTF-8.
+#[derive(Debug, Clone, Copy)]
+pub struct Utf8String;
+impl AvpType for Utf8String {
+    type Value<'a> = &'a str;
+    const DATA_TYPE: DataType = DataType::Utf8String;
+    #[inline]
+    fn decode(data: &[u8]) -> Result<&str, ErrorKind> {
+        core::str::from_utf8(data).map_err(|_| ErrorKind::InvalidAvpValue)
+    }
+    fn encoded_len(v: &&str) -> usize {
+        v.len()
+    }
+    fn encode(v: &&str, out: &mut [u8]) {
+        out.copy_from_slice(v.as_bytes());
+    }
+}
+
+/// DiameterIdentity (§4.3.1): an FQDN or realm, as non-empty printable
+/// ASCII without spaces (IDNs travel as A-labels, RFC 5890).
+#[derive(Debug, Clone, Copy)]
+pub struct DiameterIdentity;
+impl AvpType for DiameterIdentity {
+    type Value<'a> = &'a str;
+    const DATA_TYPE: DataType = DataType::DiameterIdentity;
+    #[inline]
+    fn decode(data: &[u8]) -> Result<&str, ErrorKind> {
+        if data.is_empty() || !data.iter().all(|b| b.is_ascii_graphic()) {
+            return Err(ErrorKind::InvalidAvpValue);
+        }
+        core::str::from_utf8(data).map_err(|_| ErrorKind::InvalidAvpValue)
+    }
+    fn encoded_len(v: &&str) -> usize {
+        v.len()
+    }
+    fn encode(v: &&str, out: &mut [u8]) {
+        out.copy_from_slice(v.as_bytes());
+    }
+}
+
+/// IPFilterRule (§4.3.1), kept as text: it is an ASCII rule such as
+/// `permit in ip from 10.0.0.1 to any`. It must start with `permit` or `deny`.
+#[derive(Debug, Clone, Copy)]
+pub struct IpFilterRule;
+impl AvpType for IpFilterRule {
+    type Value<'a> = &'a str;
+    const DATA_TYPE: DataType = DataType::IpFilterRule;
+    fn decode(data: &[u8]) -> Result<&str, ErrorKind> {
+        let s = core::str::from_utf8(data).map_err(|_| ErrorKind::InvalidAvpValue)?;
+        if !s.is_ascii() || !(s.starts_with("permit") || s.starts_with("deny")) {
+            return Err(ErrorKind::InvalidAvpValue);
+        }
+        Ok(s)
+    }
+    fn encoded_len(v: &&str) -> usize {
+        v.len()
+    }
+    fn encode(v: &&str, out: &mut [u8]) {
+        out.copy_from_slice(v.as_bytes());
+    }
+}
+
+/// Transport of a DiameterURI (§4.3.1 `transport=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum UriTransport {
+    /// `tcp`
+    Tcp,
+    /// `sctp`
+    Sctp,
+    /// `udp`
+    Udp,
+}
+
+/// Protocol of a DiameterURI (§4.3.1 `protocol=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum UriProtocol {
+    /// `diameter`
+    Diameter,
+    /// `radius`
+    Radius,
+    /// `tacacs+`
+    TacacsPlus,
+}
+
+/// A parsed DiameterURI (§4.3.1):
+/// `"aaa://" | "aaas://" FQDN [ ":" port ] [ ";transport=" t ] [ ";protocol=" p ]`.
+///
+/// The original text is kept, so encoding gives back the same bytes.
+///
+/// ```
+/// use diameter_core::types::{Uri, UriTransport};
+/// let u = Uri::parse("aaas://ocs.example.net:5658;transport=tcp;protocol=diameter").unwrap();
+/// assert!(u.secure);
+/// assert_eq!(u.fqdn, "ocs.example.net");
+/// assert_eq!(u.port(), 5658);
+/// assert_eq!(u.transport, Some(UriTransport::Tcp));
+/// assert_eq!(Uri::parse("aaa://h").unwrap().port(), 3868);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Uri<'a> {
+    /// The whole URI text.
+    pub raw: &'a str,
+    /// `aaas` (TLS/DTLS) rather than `aaa`.
+    pub secure: bool,
+    /// The host part.
+    pub fqdn: &'a str,
+    /// The explicit port, if any.
+    pub explicit_port: Option<u16>,
+    /// `;transport=`.
+    pub transport: Option<UriTransport>,
+    /// `;protocol=`.
+    pub protocol: Option<UriProtocol>,
+}
+
+impl<'a> Uri<'a> {
+    /// Parse a DiameterURI; `None` if it does not follow §4.3.1.
+    pub fn parse(raw: &'a str) -> Option<Uri<'a>> {
+        let (secure, rest) = if let Some(r) = raw.strip_prefix("aaas://") {
+            (true, r)
+        } else if let Some(r) = raw.strip_prefix("aaa://") {
+            (false, r)
+        } else {
+            return None;
+        };
+        let mut parts = rest.split(';');
+        let hostport = parts.next()?;
+        let (fqdn, explicit_port) = match hostport.rsplit_once(':') {
+            Some((h, p)) => {
+                if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                (h, Some(p.parse::<u16>().ok()?))
+            }
+            None => (hostport, None),
+        };
+        let host_ok = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_';
+        if fqdn.is_empty() || !fqdn.bytes().all(host_ok) {
+            return None;
+        }
+        let mut transport = None;
+        let mut protocol = None;
+        for p in parts {
+            let (k, v) = p.split_once('=')?;
+            match k {
+                "transport" if transport.is_none() => {
+                    transport = Some(match v {
+                        "tcp" => UriTransport::Tcp,
+                        "sctp" => UriTransport::Sctp,
+                        "udp" => UriTransport::Udp,
+                        _ => return None,
+                    })
+                }
+                "protocol" if protocol.is_none() => {
+                    protocol = Some(match v {
+                        "diameter" => UriProtocol::Diameter,
+                        "radius" => UriProtocol::Radius,
+                        "tacacs+" => UriProtocol::TacacsPlus,
+                        _ => return None,
+                    })
+                }
+                _ => return None,
+            }
+        }
+        Some(Uri {
+            raw,
+            secure,
+            fqdn,
+            explicit_port,
+            transport,
+            protocol,
+        })
+    }
+
+    /// The port: explicit, else 3868 for `aaa` and 5658 for `aaas` (§4.3.1).
+    pub const fn port(&self) -> u16 {
+        match self.explicit_port {
+            Some(p) => p,
+            None if self.secure => 5658,
+            None => 3868,
+        }
+    }
+}
+
+impl fmt::Display for Uri<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.raw)
+    }
+}
+
+/// DiameterURI (§4.3.1).
+#[derive(Debug, Clone, Copy)]
+pub struct DiameterUri;
+impl AvpType for DiameterUri {
+    type Value<'a> = Uri<'a>;
+    const DATA_TYPE: DataType = DataType::DiameterUri;
+    fn decode(data: &[u8]) -> Result<Uri<'_>, ErrorKind> {
+        let s = core::str::from_utf8(data).map_err(|_| ErrorKind::InvalidAvpValue)?;
+        Uri::parse(s).ok_or(ErrorKind::InvalidAvpValue)
+    }
+    fn encoded_len(v: &Uri<'_>) -> usize {
+        v.raw.len()
+    }
+    fn encode(v: &Uri<'_>, out: &mut [u8]) {
+        out.copy_from_slice(v.raw.as_bytes());
+    }
+}
+
+/// A Rust enum for an Enumerated AVP's values. Unknown values must survive a
+/// round trip, so implementors keep them (see [`crate::enumeration!`]).
+pub trait Enumeration: Copy {
+    /// From the wire value.
+    fn from_i32(v: i32) -> Self;
+    /// To the wire value.
+    fn to_i32(self) -> i32;
+}
+
+impl Enumeration for i32 {
+    fn from_i32(v: i32) -> Self {
+        v
+    }
+    fn to_i32(self) -> i32 {
+        self
+    }
+}
+
+/// Enumerated (§4.3.1): an Integer32 whose values are named by `E`.
+pub struct Enumerated<E>(PhantomData<E>);
+impl<E: Enumeration> AvpType for Enumerated<E> {
+    type Value<'a> = E;
+    const DATA_TYPE: DataType = DataType::Enumerated;
+    #[inline]
+    fn decode(data: &[u8]) -> Result<E, ErrorKind> {
+        fixed::<4>(data).map(|b| E::from_i32(i32::from_be_bytes(b)))
+    }
+    fn encoded_len(_: &E) -> usize {
+        4
+    }
+    fn encode(v: &E, out: &mut [u8]) {
+        out.copy_from_slice(&v.to_i32().to_be_bytes());
+    }
+}
+
+/// Define an enum for an Enumerated AVP with an `Unknown(i32)` variant that
+/// keeps values the dictionary does not name.
+///
+/// ```
+/// diameter_core::enumeration! {
+///     /// Colours.
+///     pub enum Colour {
+///         /// 0
+///         Red = 0,
+///         /// 1
+///         Green = 1,
+///     }
+/// }
+/// use diameter_core::types::Enumeration;
+/// assert_eq!(Colour::from_i32(1), Colour::Green);
+/// assert_eq!(Colour::from_i32(9), Colour::Unknown(9));
+/// assert_eq!(Colour::Unknown(9).to_i32(), 9);
+/// ```
+#[macro_export]
+macro_rules! enumeration {
+    ($(#[$doc:meta])* pub enum $name:ident { $($(#[$vdoc:meta])* $var:ident = $val:expr,)* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+        pub enum $name {
+            $($(#[$vdoc])* $var,)*
+            /// A value this dictionary does not name, kept as received.
+            Unknown(i32),
+        }
+        impl $crate::types::Enumeration for $name {
+            fn from_i32(v: i32) -> Self {
+                match v {
+                    $($val => $name::$var,)*
+                    other => $name::Unknown(other),
+                }
+            }
+            fn to_i32(self) -> i32 {
+                match self {
+                    $($name::$var => $val,)*
+                    $name::Unknown(v) => v,
+                }
+            }
+        }
+        impl From<i32> for $name {
+            fn from(v: i32) -> Self {
+                <$name as $crate::types::Enumeration>::from_i32(v)
+            }
+        }
+        impl From<$name> for i32 {
+            fn from(v: $name) -> i32 {
+                <$name as $crate::types::Enumeration>::to_i32(v)
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::format;
+
+    fn rt<T: AvpType>(v: T::Value<'_>)
+    where
+        for<'a> T::Value<'a>: PartialEq + fmt::Debug,
+    {
+        let mut out = [0u8; 64];
+        let n = T::encoded_len(&v);
+        T::encode(&v, &mut out[..n]);
+        let back = T::decode(&out[..n]).unwrap();
+        assert_eq!(format!("{back:?}"), format!("{v:?}"));
+    }
+
+    #[test]
+    fn numbers_round_trip_and_fixed_sizes() {
+        rt::<Integer32>(-5);
+        rt::<Integer32>(i32::MIN);
+        rt::<Integer64>(i64::MAX);
+        rt::<Unsigned32>(u32::MAX);
+        rt::<Unsigned64>(0);
+        rt::<Float32>(1.5);
+        rt::<Float64>(-2.25);
+        for n in [0usize, 3, 5, 8] {
+            assert_eq!(
+                Unsigned32::decode(&[0u8; 16][..n]),
+                Err(ErrorKind::InvalidAvpLength)
+            );
+        }
+        for n in [0usize, 4, 7, 9] {
+            assert_eq!(
+                Unsigned64::decode(&[0u8; 16][..n]),
+                Err(ErrorKind::InvalidAvpLength)
+            );
+        }
+        assert!(Float64::decode(&f64::NAN.to_be_bytes()).unwrap().is_nan());
+        assert_eq!(Integer32::decode(&[0xff; 4]), Ok(-1));
+    }
+
+    #[test]
+    fn strings() {
+        assert_eq!(Utf8String::decode("héllo".as_bytes()), Ok("héllo"));
+        assert_eq!(Utf8String::decode(&[0xc3]), Err(ErrorKind::InvalidAvpValue));
+        assert_eq!(Utf8String::decode(&[0xff, 0xfe]), Err(ErrorKind::InvalidAvpValue));
+        assert_eq!(Utf8String::decode(b""), Ok(""));
+        assert_eq!(DiameterIdentity::decode(b"a.example"), Ok("a.example"));
+        assert_eq!(DiameterIdentity::decode(b""), Err(ErrorKind::InvalidAvpValue));
+        assert_eq!(DiameterIdentity::decode(b"a b"), Err(ErrorKind::InvalidAvpValue));
+        assert_eq!(DiameterIdentity::decode("é".as_bytes()), Err(ErrorKind::InvalidAvpValue));
+        assert!(IpFilterRule::decode(b"permit in ip from any to 10.0.0.1").is_ok());
+        assert!(IpFilterRule::decode(b"allow everything").is_err());
+        rt::<OctetString>(&[0, 1, 2]);
+    }
+
+    #[test]
+    fn addresses() {
+        rt::<Address>(AddressValue::V4([10, 0, 0, 1]));
+        rt::<Address>(AddressValue::V6([1; 16]));
+        rt::<Address>(AddressValue::Other {
+            family: 8,
+            bytes: b"4412345",
+        });
+        assert_eq!(Address::decode(&[0, 1, 1, 2, 3]), Err(ErrorKind::InvalidAvpLength));
+        assert_eq!(Address::decode(&[0, 2, 1, 2, 3, 4]), Err(ErrorKind::InvalidAvpLength));
+        assert_eq!(Address::decode(&[0]), Err(ErrorKind::InvalidAvpLength));
+        let ip: core::net::IpAddr = "::1".parse().unwrap();
+        assert_eq!(AddressValue::from(ip).family(), 2);
+    }
+
+    #[test]
+    fn time_eras() {
+        // 1900 era
+        assert_eq!(Timestamp(0x8000_0000).unix(), Timestamp::MIN_UNIX);
+        assert_eq!(Timestamp::from_unix(0).unwrap().ntp(), 2_208_988_800);
+        assert_eq!(Timestamp(2_208_988_800).unix(), 0);
+        // last second of era 0, first of era 1
+        let wrap = (1i64 << 32) - NTP_UNIX_OFFSET; // 2036-02-07T06:28:16Z
+        assert_eq!(Timestamp::from_unix(wrap - 1).unwrap().ntp(), u32::MAX);
+        assert_eq!(Timestamp::from_unix(wrap).unwrap().ntp(), 0);
+        assert_eq!(Timestamp(0).unix(), wrap);
+        assert_eq!(Timestamp(0x7fff_ffff).unix(), Timestamp::MAX_UNIX);
+        assert!(Timestamp::from_unix(Timestamp::MAX_UNIX + 1).is_none());
+        assert!(Timestamp::from_unix(Timestamp::MIN_UNIX - 1).is_none());
+        for u in [Timestamp::MIN_UNIX, 0, 1_704_067_200, wrap, Timestamp::MAX_UNIX] {
+            assert_eq!(Timestamp::from_unix(u).unwrap().unix(), u);
+        }
+        assert_eq!(Time::decode(&[0; 3]), Err(ErrorKind::InvalidAvpLength));
+    }
+
+    #[test]
+    fn uris() {
+        let u = Uri::parse("aaa://host.example.com:6666;transport=tcp;protocol=diameter").unwrap();
+        assert_eq!(u.fqdn, "host.example.com");
+        assert_eq!(u.port(), 6666);
+        assert_eq!(u.protocol, Some(UriProtocol::Diameter));
+        assert_eq!(Uri::parse("aaas://a.b").unwrap().port(), 5658);
+        for bad in [
+            "http://a",
+            "aaa://",
+            "aaa://a:",
+            "aaa://a:99999",
+            "aaa://a;transport=ftp",
+            "aaa://a;foo=bar",
+            "aaa://a;transport=tcp;transport=tcp",
+            "aaa://a b",
+            "aaa://a;transport",
+        ] {
+            assert!(Uri::parse(bad).is_none(), "{bad}");
+        }
+        assert_eq!(DiameterUri::decode(&[0xff]), Err(ErrorKind::InvalidAvpValue));
+    }
+
+    crate::enumeration! {
+        /// test
+        pub enum Cause {
+            /// 0
+            A = 0,
+            /// 2
+            B = 2,
+        }
+    }
+
+    #[test]
+    fn enums_keep_unknown() {
+        rt::<Enumerated<Cause>>(Cause::B);
+        rt::<Enumerated<Cause>>(Cause::Unknown(-7));
+        assert_eq!(Enumerated::<Cause>::decode(&[0, 0, 0, 2]), Ok(Cause::B));
+        assert_eq!(Enumerated::<i32>::decode(&[0, 0, 1]), Err(ErrorKind::InvalidAvpLength));
+    }
+
+    #[test]
+    fn datatype_check() {
+        assert_eq!(DataType::Unsigned32.check(&[0; 5]), Err(ErrorKind::InvalidAvpLength));
+        assert_eq!(DataType::Utf8String.check(&[0xff]), Err(ErrorKind::InvalidAvpValue));
+        assert_eq!(DataType::Grouped.fixed_len(), None);
+        assert_eq!(DataType::Time.fixed_len(), Some(4));
+    }
+}
