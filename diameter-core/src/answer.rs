@@ -144,7 +144,10 @@ mod tests {
         );
         b.put(&base::ORIGIN_HOST, "c.example");
         let req = b.finish().unwrap();
-        let err = Message::parse(req).unwrap().validate(&base::Base).unwrap_err();
+        let err = Message::parse(req)
+            .unwrap()
+            .validate(&base::Base)
+            .unwrap_err();
         let mut buf = [0u8; 256];
         let ans = error_answer(req, &err, &ME, &base::Base, &mut buf)
             .unwrap()

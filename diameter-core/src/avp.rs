@@ -394,7 +394,10 @@ mod tests {
 
     #[test]
     fn pad_helpers() {
-        assert_eq!((padding(0), padding(1), padding(3), padding(4)), (0, 3, 1, 0));
+        assert_eq!(
+            (padding(0), padding(1), padding(3), padding(4)),
+            (0, 3, 1, 0)
+        );
         assert_eq!((padded(5), padded(8)), (8, 8));
     }
 }

@@ -305,12 +305,7 @@ mod tests {
                 }
                 Err(e) => {
                     assert!(size < want.len());
-                    assert_eq!(
-                        e,
-                        EncodeError::BufferTooSmall {
-                            needed: want.len()
-                        }
-                    );
+                    assert_eq!(e, EncodeError::BufferTooSmall { needed: want.len() });
                 }
             }
         }

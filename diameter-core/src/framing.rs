@@ -159,10 +159,22 @@ mod tests {
         assert_eq!(f.check(&[1, 0]), Ok(Frame::Partial { needed: 20 }));
         assert_eq!(f.check(&msg(24)[..21]), Ok(Frame::Partial { needed: 24 }));
         assert_eq!(f.check(&msg(20)), Ok(Frame::Complete(20)));
-        assert_eq!(f.check(&[2]).unwrap_err().kind(), ErrorKind::UnsupportedVersion);
-        assert_eq!(f.check(&msg(22)).unwrap_err().kind(), ErrorKind::InvalidMessageLength);
-        assert_eq!(f.check(&msg(8)).unwrap_err().kind(), ErrorKind::InvalidMessageLength);
-        assert_eq!(f.check(&msg(0xff_fffc)).unwrap_err().kind(), ErrorKind::MessageTooLarge);
+        assert_eq!(
+            f.check(&[2]).unwrap_err().kind(),
+            ErrorKind::UnsupportedVersion
+        );
+        assert_eq!(
+            f.check(&msg(22)).unwrap_err().kind(),
+            ErrorKind::InvalidMessageLength
+        );
+        assert_eq!(
+            f.check(&msg(8)).unwrap_err().kind(),
+            ErrorKind::InvalidMessageLength
+        );
+        assert_eq!(
+            f.check(&msg(0xff_fffc)).unwrap_err().kind(),
+            ErrorKind::MessageTooLarge
+        );
         assert_eq!(Framer::new(usize::MAX).max_len(), MAX_MESSAGE_LEN);
     }
 

@@ -66,6 +66,11 @@ pub use message::{AvpSet, Message, ParseConfig};
 pub use result_code::ResultCode;
 pub use types::{AddressValue, Timestamp, Uri};
 
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
 /// A small DWR used by the crate-level examples.
 #[doc(hidden)]
 pub fn doc_example() -> [u8; 80] {

@@ -247,7 +247,10 @@ impl<'a> Message<'a> {
     }
     /// The top-level AVPs.
     pub fn avps(&self) -> AvpSet<'a> {
-        AvpSet::new(self.bytes.get(HEADER_LEN..).unwrap_or(&[]), HEADER_LEN as u32)
+        AvpSet::new(
+            self.bytes.get(HEADER_LEN..).unwrap_or(&[]),
+            HEADER_LEN as u32,
+        )
     }
     /// Iterate over the top-level AVPs.
     pub fn iter(&self) -> AvpIter<'a> {

@@ -748,12 +748,24 @@ mod tests {
     fn strings() {
         assert_eq!(Utf8String::decode("héllo".as_bytes()), Ok("héllo"));
         assert_eq!(Utf8String::decode(&[0xc3]), Err(ErrorKind::InvalidAvpValue));
-        assert_eq!(Utf8String::decode(&[0xff, 0xfe]), Err(ErrorKind::InvalidAvpValue));
+        assert_eq!(
+            Utf8String::decode(&[0xff, 0xfe]),
+            Err(ErrorKind::InvalidAvpValue)
+        );
         assert_eq!(Utf8String::decode(b""), Ok(""));
         assert_eq!(DiameterIdentity::decode(b"a.example"), Ok("a.example"));
-        assert_eq!(DiameterIdentity::decode(b""), Err(ErrorKind::InvalidAvpValue));
-        assert_eq!(DiameterIdentity::decode(b"a b"), Err(ErrorKind::InvalidAvpValue));
-        assert_eq!(DiameterIdentity::decode("é".as_bytes()), Err(ErrorKind::InvalidAvpValue));
+        assert_eq!(
+            DiameterIdentity::decode(b""),
+            Err(ErrorKind::InvalidAvpValue)
+        );
+        assert_eq!(
+            DiameterIdentity::decode(b"a b"),
+            Err(ErrorKind::InvalidAvpValue)
+        );
+        assert_eq!(
+            DiameterIdentity::decode("é".as_bytes()),
+            Err(ErrorKind::InvalidAvpValue)
+        );
         assert!(IpFilterRule::decode(b"permit in ip from any to 10.0.0.1").is_ok());
         assert!(IpFilterRule::decode(b"allow everything").is_err());
         rt::<OctetString>(&[0, 1, 2]);
@@ -767,8 +779,14 @@ mod tests {
             family: 8,
             bytes: b"4412345",
         });
-        assert_eq!(Address::decode(&[0, 1, 1, 2, 3]), Err(ErrorKind::InvalidAvpLength));
-        assert_eq!(Address::decode(&[0, 2, 1, 2, 3, 4]), Err(ErrorKind::InvalidAvpLength));
+        assert_eq!(
+            Address::decode(&[0, 1, 1, 2, 3]),
+            Err(ErrorKind::InvalidAvpLength)
+        );
+        assert_eq!(
+            Address::decode(&[0, 2, 1, 2, 3, 4]),
+            Err(ErrorKind::InvalidAvpLength)
+        );
         assert_eq!(Address::decode(&[0]), Err(ErrorKind::InvalidAvpLength));
         let ip: core::net::IpAddr = "::1".parse().unwrap();
         assert_eq!(AddressValue::from(ip).family(), 2);
@@ -788,7 +806,13 @@ mod tests {
         assert_eq!(Timestamp(0x7fff_ffff).unix(), Timestamp::MAX_UNIX);
         assert!(Timestamp::from_unix(Timestamp::MAX_UNIX + 1).is_none());
         assert!(Timestamp::from_unix(Timestamp::MIN_UNIX - 1).is_none());
-        for u in [Timestamp::MIN_UNIX, 0, 1_704_067_200, wrap, Timestamp::MAX_UNIX] {
+        for u in [
+            Timestamp::MIN_UNIX,
+            0,
+            1_704_067_200,
+            wrap,
+            Timestamp::MAX_UNIX,
+        ] {
             assert_eq!(Timestamp::from_unix(u).unwrap().unix(), u);
         }
         assert_eq!(Time::decode(&[0; 3]), Err(ErrorKind::InvalidAvpLength));
@@ -814,7 +838,10 @@ mod tests {
         ] {
             assert!(Uri::parse(bad).is_none(), "{bad}");
         }
-        assert_eq!(DiameterUri::decode(&[0xff]), Err(ErrorKind::InvalidAvpValue));
+        assert_eq!(
+            DiameterUri::decode(&[0xff]),
+            Err(ErrorKind::InvalidAvpValue)
+        );
     }
 
     crate::enumeration! {
@@ -832,13 +859,22 @@ mod tests {
         rt::<Enumerated<Cause>>(Cause::B);
         rt::<Enumerated<Cause>>(Cause::Unknown(-7));
         assert_eq!(Enumerated::<Cause>::decode(&[0, 0, 0, 2]), Ok(Cause::B));
-        assert_eq!(Enumerated::<i32>::decode(&[0, 0, 1]), Err(ErrorKind::InvalidAvpLength));
+        assert_eq!(
+            Enumerated::<i32>::decode(&[0, 0, 1]),
+            Err(ErrorKind::InvalidAvpLength)
+        );
     }
 
     #[test]
     fn datatype_check() {
-        assert_eq!(DataType::Unsigned32.check(&[0; 5]), Err(ErrorKind::InvalidAvpLength));
-        assert_eq!(DataType::Utf8String.check(&[0xff]), Err(ErrorKind::InvalidAvpValue));
+        assert_eq!(
+            DataType::Unsigned32.check(&[0; 5]),
+            Err(ErrorKind::InvalidAvpLength)
+        );
+        assert_eq!(
+            DataType::Utf8String.check(&[0xff]),
+            Err(ErrorKind::InvalidAvpValue)
+        );
         assert_eq!(DataType::Grouped.fixed_len(), None);
         assert_eq!(DataType::Time.fixed_len(), Some(4));
     }

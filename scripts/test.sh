@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The project's test command: installs what the tests need on a fresh Debian
+# machine with rustup, then runs every check. `.ci/run` calls this script.
+#
+#   bash scripts/test.sh            # everything
+#   QUICK=1 bash scripts/test.sh    # skip the fuzz smoke run
+#
+# A check that cannot run (no root for apt, a missing tool) fails loudly:
+# nothing is skipped silently.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$(pwd)
+shared="$root/../shared"
+
+step() { printf '\n==> %s\n' "$*"; }
+die() { printf '\nFAIL: %s\n' "$*" >&2; exit 1; }
+t_start=$(date +%s)
+
+step "toolchain: thumbv7em target, clippy, rustfmt"
+command -v rustup >/dev/null || die "rustup is required (https://rustup.rs)"
+rustup target add thumbv7em-none-eabihf >/dev/null
+rustup component add clippy rustfmt >/dev/null
+
+step "peers: tshark + freeDiameter (../shared/peers/install.sh)"
+[ -f "$shared/peers/install.sh" ] || die "missing $shared/peers (the shared/ folder must sit beside this checkout)"
+if ! command -v tshark >/dev/null || ! command -v freeDiameterd >/dev/null; then
+  [ "$(id -u)" = 0 ] || die "tshark/freeDiameter are missing and installing them needs root: run 'sudo bash ../shared/peers/install.sh' first"
+fi
+if [ "$(id -u)" = 0 ]; then bash "$shared/peers/install.sh"; fi
+command -v tshark >/dev/null || die "tshark still missing after install.sh"
+
+step "rustfmt"
+cargo fmt --all -- --check || die "cargo fmt --all -- --check: run 'cargo fmt --all'"
+
+step "clippy -D warnings (workspace, all targets)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo test (workspace: unit, integration, property, tshark, no-alloc, doc tests)"
+cargo test --workspace 2>&1 | tee target/test-output.txt
+grep -q "test result: FAILED" target/test-output.txt && die "some tests failed"
+
+step "no-alloc firmware build: #![no_std] #![no_main] thumbv7em-none-eabihf, no global allocator"
+(cd firmware-check && cargo build --release --quiet)
+step "no-alloc firmware build with defmt"
+(cd firmware-check && cargo build --release --quiet --features defmt)
+
+step "benches compile (run them with: cargo bench -p diameter-benches)"
+cargo bench -p diameter-benches --no-run --quiet
+
+if [ -d fuzz ] && [ -z "${QUICK:-}" ]; then
+  step "fuzz smoke run"
+  bash scripts/fuzz.sh smoke
+fi
+
+printf '\nALL CHECKS PASSED in %s s\n' "$(( $(date +%s) - t_start ))"
