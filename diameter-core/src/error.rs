@@ -46,6 +46,8 @@ pub enum ErrorKind {
     AvpNotAllowed,
     /// A command code the dictionary does not know: 3001 DIAMETER_COMMAND_UNSUPPORTED.
     CommandUnsupported,
+    /// An Application-Id not agreed with the peer: 3007 DIAMETER_APPLICATION_UNSUPPORTED.
+    ApplicationUnsupported,
     /// A message larger than the configured maximum (framing). Answered as
     /// 5015 DIAMETER_INVALID_MESSAGE_LENGTH, but a transport usually closes
     /// the connection instead, because the stream cannot be resynchronised.
@@ -75,6 +77,7 @@ impl ErrorKind {
             ErrorKind::TooManyAvps => ResultCode::AVP_OCCURS_TOO_MANY_TIMES,
             ErrorKind::AvpNotAllowed => ResultCode::AVP_NOT_ALLOWED,
             ErrorKind::CommandUnsupported => ResultCode::COMMAND_UNSUPPORTED,
+            ErrorKind::ApplicationUnsupported => ResultCode::APPLICATION_UNSUPPORTED,
         }
     }
 }
@@ -188,6 +191,7 @@ impl fmt::Display for Error {
             ErrorKind::TooManyAvps => "AVP occurs too many times",
             ErrorKind::AvpNotAllowed => "AVP not allowed here",
             ErrorKind::CommandUnsupported => "unsupported command",
+            ErrorKind::ApplicationUnsupported => "unsupported application",
             ErrorKind::MessageTooLarge => "message larger than the configured maximum",
         };
         write!(f, "{what} (Result-Code {})", self.result_code().get())?;

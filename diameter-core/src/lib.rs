@@ -53,7 +53,9 @@ pub mod error;
 pub mod framing;
 pub mod header;
 pub mod message;
+pub mod peer;
 pub mod result_code;
+pub mod time;
 pub mod types;
 
 pub use avp::{Avp, AvpFlags, AvpIter, VendorId};
