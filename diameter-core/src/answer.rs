@@ -73,7 +73,8 @@ pub fn error_answer<'b, D: Dictionary>(
         .find(|a| a.is(263, 0))
         .and_then(|a| core::str::from_utf8(a.data()).ok().map(|_| a));
     if let Some(sid) = sid {
-        b.put_avp(&sid);
+        // Copied with clean flags: the request's may carry reserved bits.
+        b.put_raw(263, None, AvpFlags::MANDATORY, sid.data());
     }
     b.put(&base::ORIGIN_HOST, me.origin_host);
     b.put(&base::ORIGIN_REALM, me.origin_realm);
@@ -103,15 +104,27 @@ fn put_failed_avp<D: Dictionary>(
         .min(MAX_EXAMPLE);
     let zeros = [0u8; MAX_EXAMPLE];
     let example = zeros.get(..example_len).unwrap_or(&[]);
+    let grouped = dict
+        .avp(avp.code, avp.vendor)
+        .is_some_and(|i| i.data_type == crate::types::DataType::Grouped);
+    let hdr = if vendor_bit { 12 } else { AVP_HEADER_LEN };
     let echo = match (err.kind(), avp.offset) {
         (ErrorKind::MissingAvp, _) | (_, None) => None,
-        (ErrorKind::InvalidAvpLength, _) => None,
-        (_, Some(off)) => {
+        // A Grouped AVP (nested too deep, say) is echoed as its header with
+        // an empty payload, as §7.5 allows, not copied whole.
+        _ if grouped => None,
+        (kind, Some(off)) => {
             let off = off as usize;
-            let hdr = if vendor_bit { 12 } else { AVP_HEADER_LEN };
-            request
-                .get(off..off.saturating_add(avp.len as usize))
-                .and_then(|raw| raw.get(hdr..))
+            let raw = request.get(off..off.saturating_add(avp.len as usize));
+            // For 5014, echo the AVP only when its length field is intact
+            // (a wrong fixed size); a length below the header or past the
+            // end gets the zero-filled example (§7.5).
+            let intact = kind != ErrorKind::InvalidAvpLength
+                || request
+                    .get(off + 5..off + 8)
+                    .map(|l| u32::from_be_bytes([0, l[0], l[1], l[2]]))
+                    .is_some_and(|l| l == avp.len && l as usize >= hdr);
+            raw.filter(|_| intact).and_then(|raw| raw.get(hdr..))
         }
     };
     b.grouped(&base::FAILED_AVP, |g| match echo {

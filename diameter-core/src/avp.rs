@@ -201,7 +201,11 @@ impl<'a> Avp<'a> {
         let len = (word & 0xff_ffff) as usize;
         let (hdr, vendor) = if flags.is_vendor() {
             if buf.len() < AVP_HEADER_LEN_VENDOR || len < AVP_HEADER_LEN_VENDOR {
-                return Err(bad_len(code, 0, flags, buf, offset, len));
+                let vendor = match buf.get(8..12) {
+                    Some(&[a, b, c, d]) => u32::from_be_bytes([a, b, c, d]),
+                    _ => 0,
+                };
+                return Err(bad_len(code, vendor, flags, buf, offset, len));
             }
             (
                 AVP_HEADER_LEN_VENDOR,

@@ -56,7 +56,7 @@ impl<'b> MessageBuilder<'b> {
     pub fn answer_to(buf: &'b mut [u8], request: &Message<'_>) -> Self {
         let mut b = MessageBuilder::new(buf, request.header().answer());
         if let Some(sid) = request.find(263, 0) {
-            b.put_avp(&sid);
+            b.put_raw(263, None, AvpFlags::MANDATORY, sid.data());
         }
         b
     }
@@ -228,6 +228,10 @@ impl<'b> MessageBuilder<'b> {
         }
         if pos > MAX_MESSAGE_LEN {
             return Err(EncodeError::TooLong);
+        }
+        if header.command_code.0 > 0xff_ffff {
+            // The Command-Code field has 24 bits (§3): never truncate.
+            return Err(EncodeError::InvalidValue);
         }
         if overflow {
             return Err(EncodeError::BufferTooSmall { needed: pos });

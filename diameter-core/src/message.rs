@@ -21,6 +21,9 @@ use crate::error::{Error, ErrorKind};
 use crate::header::{ApplicationId, CommandCode, CommandFlags, HeaderRepr, HEADER_LEN};
 use crate::types::{AvpType, DataType};
 
+/// Failed-AVP's code (RFC 6733 §7.5).
+const FAILED_AVP: u32 = 279;
+
 /// Default bound on Grouped AVP nesting (the message body is depth 0).
 pub const DEFAULT_MAX_DEPTH: u8 = 16;
 
@@ -297,6 +300,13 @@ impl<'a> Message<'a> {
     ) -> Result<(), Error> {
         match dict.command(self.command_code(), self.is_request()) {
             Some(def) => self.validate_command(def, dict, config),
+            None if self.flags().is_error() => validate_set(
+                self.avps(),
+                &crate::dict::base::ERROR_ANSWER,
+                dict,
+                config,
+                0,
+            ),
             None => validate_set(self.avps(), &Grammar::EMPTY, dict, config, 0),
         }
     }
@@ -311,7 +321,14 @@ impl<'a> Message<'a> {
         if def.proxiable != self.flags().is_proxiable() || def.request != self.is_request() {
             return Err(Error::new(ErrorKind::InvalidHeaderBits));
         }
-        validate_set(self.avps(), &def.grammar, dict, config, 0)
+        // An answer with the E bit follows the generic answer-message grammar
+        // of §7.2, whatever its command.
+        let grammar = if self.flags().is_error() {
+            &crate::dict::base::ERROR_ANSWER
+        } else {
+            &def.grammar
+        };
+        validate_set(self.avps(), grammar, dict, config, 0)
     }
 }
 
@@ -374,11 +391,17 @@ pub fn validate_set<D: Dictionary>(
                 if let Err(k) = info.data_type.check(avp.data()) {
                     return Err(avp.error(k));
                 }
+                // Failed-AVP (§7.5) carries offending AVPs on purpose: only
+                // its headers were checked by the parser, not its content.
                 if info.data_type == DataType::Grouped {
                     if depth >= config.max_depth {
                         return Err(avp.error(ErrorKind::InvalidAvpValue));
                     }
-                    validate_set(avp.group_set(), &info.grammar, dict, config, depth + 1)?;
+                    if avp.is(FAILED_AVP, 0) {
+                        check_headers(avp.group_set(), dict, config, depth + 1)?;
+                    } else {
+                        validate_set(avp.group_set(), &info.grammar, dict, config, depth + 1)?;
+                    }
                 }
             }
             None if avp.flags().is_mandatory() && rule.is_none() => {
@@ -389,14 +412,14 @@ pub fn validate_set<D: Dictionary>(
         match rule {
             Some(i) => {
                 let r = &rules[i];
-                if r.kind == RuleKind::Fixed && i != pos {
-                    return Err(avp.error(ErrorKind::AvpNotAllowed));
-                }
                 if let Some(c) = counts.get_mut(i) {
                     *c = c.saturating_add(1);
                     if *c > r.max {
                         return Err(avp.error(ErrorKind::TooManyAvps));
                     }
+                }
+                if r.kind == RuleKind::Fixed && i != pos {
+                    return Err(avp.error(ErrorKind::AvpNotAllowed));
                 }
             }
             None if !grammar.extensible => return Err(avp.error(ErrorKind::AvpNotAllowed)),

@@ -109,7 +109,9 @@ impl FlagRules {
     /// The V bit is checked strictly (it changes the header layout). A
     /// missing M bit where the RFC says MUST is accepted, as peers commonly
     /// clear it and RFC 6733 §4.1 only obliges the *receiver* to honour a set
-    /// M bit; an M bit where the RFC says MUST NOT is rejected.
+    /// M bit; an M bit where the RFC says MUST NOT is rejected. The P bit is
+    /// ignored on receipt: RFC 6733 dropped end-to-end security, and 3GPP
+    /// dictionaries still say "P may"; encoders never set it.
     pub const fn accepts(&self, flags: AvpFlags) -> bool {
         const fn ok(rule: FlagRule, set: bool, lenient_missing: bool) -> bool {
             match rule {
@@ -118,9 +120,7 @@ impl FlagRules {
                 FlagRule::MustNot => !set,
             }
         }
-        ok(self.v, flags.is_vendor(), false)
-            && ok(self.m, flags.is_mandatory(), true)
-            && ok(self.p, flags.is_protected(), true)
+        ok(self.v, flags.is_vendor(), false) && ok(self.m, flags.is_mandatory(), true)
     }
 }
 
@@ -363,6 +363,6 @@ mod tests {
         assert!(!FlagRules::NONE.accepts(AvpFlags::MANDATORY));
         assert!(!FlagRules::VM.accepts(AvpFlags::MANDATORY));
         assert_eq!(FlagRules::VM.default_flags(), AvpFlags(0xc0));
-        assert!(!m.accepts(AvpFlags::PROTECTED));
+        assert!(m.accepts(AvpFlags::MANDATORY | AvpFlags::PROTECTED));
     }
 }

@@ -1,0 +1,245 @@
+//! The Credit-Control dictionary: RFC 8506 AVPs and commands, the 3GPP
+//! TS 32.299 Ro subset and the SIP accounting AVPs, chained to the RFC 6733
+//! base dictionary.
+//!
+//! - [`rfc8506`] (re-exported here): every Credit-Control AVP, their
+//!   enumerations, [`CCR`] and [`CCA`].
+//! - [`tgpp`]: Service-Information, IMS-Information and the AVPs inside
+//!   them, plus the 3GPP quota AVPs of Multiple-Services-Credit-Control
+//!   (vendor 10415).
+//! - [`sip`]: the SIP accounting AVPs OpenSIPS sends (vendor 0).
+//! - [`base`]: `diameter_core`'s RFC 6733 dictionary, re-exported; base
+//!   AVPs are not redefined here.
+//! - [`CreditControl`]: one [`Dictionary`] for all of the above. [`AVPS`]
+//!   lists every AVP this crate defines, [`COMMANDS`] its commands.
+//!
+//! ```
+//! use diameter_cc::dict::{self, tgpp, CreditControl};
+//! use diameter_core::dict::Dictionary;
+//! use diameter_core::CommandCode;
+//!
+//! let d = CreditControl;
+//! assert_eq!(d.avp(416, 0).unwrap().name, "CC-Request-Type");
+//! assert_eq!(d.avp(831, tgpp::VENDOR_3GPP).unwrap().name, "Calling-Party-Address");
+//! assert_eq!(d.avp(264, 0).unwrap().name, "Origin-Host"); // from base
+//! assert_eq!(d.command(CommandCode::CREDIT_CONTROL, true).unwrap().abbrev, "CCR");
+//! assert_eq!(d.command(CommandCode::DEVICE_WATCHDOG, true).unwrap().abbrev, "DWR");
+//! assert!(dict::AVPS.iter().any(|a| a.name == "Sip-Call-Duration"));
+//! ```
+
+use diameter_core::dict::{AvpInfo, CommandDef, Dictionary};
+use diameter_core::CommandCode;
+
+pub use diameter_core::dict::base;
+
+pub mod rfc8506;
+pub mod sip;
+pub mod tgpp;
+
+pub use rfc8506::*;
+
+/// Generates [`AVPS`] and the `(vendor, code)` lookup behind
+/// [`CreditControl`] from one list, so the two cannot drift apart.
+macro_rules! avp_table {
+    ($($vendor:literal, $code:literal => $($path:ident)::+,)*) => {
+        /// Every AVP this crate defines (RFC 8506, the 3GPP subset and the
+        /// SIP accounting AVPs), without the base AVPs of
+        /// [`base::AVPS`].
+        pub static AVPS: &[&AvpInfo] = &[$(&$($path)::+.info,)*];
+
+        /// The AVP of this crate with this vendor and code.
+        const fn lookup_avp(vendor: u32, code: u32) -> Option<&'static AvpInfo> {
+            match (vendor, code) {
+                $(($vendor, $code) => Some(&$($path)::+.info),)*
+                _ => None,
+            }
+        }
+    };
+}
+
+avp_table! {
+    // RFC 8506 §8, table order.
+    0, 411 => rfc8506::CC_CORRELATION_ID,
+    0, 412 => rfc8506::CC_INPUT_OCTETS,
+    0, 413 => rfc8506::CC_MONEY,
+    0, 414 => rfc8506::CC_OUTPUT_OCTETS,
+    0, 415 => rfc8506::CC_REQUEST_NUMBER,
+    0, 416 => rfc8506::CC_REQUEST_TYPE,
+    0, 417 => rfc8506::CC_SERVICE_SPECIFIC_UNITS,
+    0, 418 => rfc8506::CC_SESSION_FAILOVER,
+    0, 419 => rfc8506::CC_SUB_SESSION_ID,
+    0, 420 => rfc8506::CC_TIME,
+    0, 421 => rfc8506::CC_TOTAL_OCTETS,
+    0, 454 => rfc8506::CC_UNIT_TYPE,
+    0, 422 => rfc8506::CHECK_BALANCE_RESULT,
+    0, 423 => rfc8506::COST_INFORMATION,
+    0, 424 => rfc8506::COST_UNIT,
+    0, 426 => rfc8506::CREDIT_CONTROL,
+    0, 427 => rfc8506::CREDIT_CONTROL_FAILURE_HANDLING,
+    0, 425 => rfc8506::CURRENCY_CODE,
+    0, 428 => rfc8506::DIRECT_DEBITING_FAILURE_HANDLING,
+    0, 429 => rfc8506::EXPONENT,
+    0, 449 => rfc8506::FINAL_UNIT_ACTION,
+    0, 430 => rfc8506::FINAL_UNIT_INDICATION,
+    0, 669 => rfc8506::QOS_FINAL_UNIT_INDICATION,
+    0, 431 => rfc8506::GRANTED_SERVICE_UNIT,
+    0, 453 => rfc8506::G_S_U_POOL_IDENTIFIER,
+    0, 457 => rfc8506::G_S_U_POOL_REFERENCE,
+    0, 456 => rfc8506::MULTIPLE_SERVICES_CREDIT_CONTROL,
+    0, 455 => rfc8506::MULTIPLE_SERVICES_INDICATOR,
+    0, 432 => rfc8506::RATING_GROUP,
+    0, 433 => rfc8506::REDIRECT_ADDRESS_TYPE,
+    0, 434 => rfc8506::REDIRECT_SERVER,
+    0, 435 => rfc8506::REDIRECT_SERVER_ADDRESS,
+    0, 665 => rfc8506::REDIRECT_SERVER_EXTENSION,
+    0, 666 => rfc8506::REDIRECT_ADDRESS_IP_ADDRESS,
+    0, 667 => rfc8506::REDIRECT_ADDRESS_URL,
+    0, 668 => rfc8506::REDIRECT_ADDRESS_SIP_URI,
+    0, 436 => rfc8506::REQUESTED_ACTION,
+    0, 437 => rfc8506::REQUESTED_SERVICE_UNIT,
+    0, 438 => rfc8506::RESTRICTION_FILTER_RULE,
+    0, 461 => rfc8506::SERVICE_CONTEXT_ID,
+    0, 439 => rfc8506::SERVICE_IDENTIFIER,
+    0, 440 => rfc8506::SERVICE_PARAMETER_INFO,
+    0, 441 => rfc8506::SERVICE_PARAMETER_TYPE,
+    0, 442 => rfc8506::SERVICE_PARAMETER_VALUE,
+    0, 443 => rfc8506::SUBSCRIPTION_ID,
+    0, 444 => rfc8506::SUBSCRIPTION_ID_DATA,
+    0, 450 => rfc8506::SUBSCRIPTION_ID_TYPE,
+    0, 659 => rfc8506::SUBSCRIPTION_ID_EXTENSION,
+    0, 660 => rfc8506::SUBSCRIPTION_ID_E164,
+    0, 661 => rfc8506::SUBSCRIPTION_ID_IMSI,
+    0, 662 => rfc8506::SUBSCRIPTION_ID_SIP_URI,
+    0, 663 => rfc8506::SUBSCRIPTION_ID_NAI,
+    0, 664 => rfc8506::SUBSCRIPTION_ID_PRIVATE,
+    0, 452 => rfc8506::TARIFF_CHANGE_USAGE,
+    0, 451 => rfc8506::TARIFF_TIME_CHANGE,
+    0, 445 => rfc8506::UNIT_VALUE,
+    0, 446 => rfc8506::USED_SERVICE_UNIT,
+    0, 458 => rfc8506::USER_EQUIPMENT_INFO,
+    0, 459 => rfc8506::USER_EQUIPMENT_INFO_TYPE,
+    0, 460 => rfc8506::USER_EQUIPMENT_INFO_VALUE,
+    0, 653 => rfc8506::USER_EQUIPMENT_INFO_EXTENSION,
+    0, 654 => rfc8506::USER_EQUIPMENT_INFO_IMEISV,
+    0, 655 => rfc8506::USER_EQUIPMENT_INFO_MAC,
+    0, 656 => rfc8506::USER_EQUIPMENT_INFO_EUI64,
+    0, 657 => rfc8506::USER_EQUIPMENT_INFO_MODIFIED_EUI64,
+    0, 658 => rfc8506::USER_EQUIPMENT_INFO_IMEI,
+    0, 447 => rfc8506::VALUE_DIGITS,
+    0, 448 => rfc8506::VALIDITY_TIME,
+    // Referred to by the Final-Unit-Indication grammars (RFC 7155, RFC 5777).
+    0, 11 => rfc8506::FILTER_ID,
+    0, 509 => rfc8506::FILTER_RULE,
+    // 3GPP TS 32.299 (vendor 10415).
+    10415, 873 => tgpp::SERVICE_INFORMATION,
+    10415, 876 => tgpp::IMS_INFORMATION,
+    10415, 823 => tgpp::EVENT_TYPE,
+    10415, 824 => tgpp::SIP_METHOD,
+    10415, 825 => tgpp::EVENT,
+    10415, 888 => tgpp::EXPIRES,
+    10415, 826 => tgpp::CONTENT_TYPE,
+    10415, 827 => tgpp::CONTENT_LENGTH,
+    10415, 828 => tgpp::CONTENT_DISPOSITION,
+    10415, 889 => tgpp::MESSAGE_BODY,
+    10415, 864 => tgpp::ORIGINATOR,
+    10415, 829 => tgpp::ROLE_OF_NODE,
+    10415, 862 => tgpp::NODE_FUNCTIONALITY,
+    10415, 830 => tgpp::USER_SESSION_ID,
+    10415, 2320 => tgpp::OUTGOING_SESSION_ID,
+    10415, 831 => tgpp::CALLING_PARTY_ADDRESS,
+    10415, 832 => tgpp::CALLED_PARTY_ADDRESS,
+    10415, 1250 => tgpp::CALLED_ASSERTED_IDENTITY,
+    10415, 1251 => tgpp::REQUESTED_PARTY_ADDRESS,
+    10415, 856 => tgpp::ASSOCIATED_URI,
+    10415, 833 => tgpp::TIME_STAMPS,
+    10415, 834 => tgpp::SIP_REQUEST_TIMESTAMP,
+    10415, 835 => tgpp::SIP_RESPONSE_TIMESTAMP,
+    10415, 2301 => tgpp::SIP_REQUEST_TIMESTAMP_FRACTION,
+    10415, 2302 => tgpp::SIP_RESPONSE_TIMESTAMP_FRACTION,
+    10415, 838 => tgpp::INTER_OPERATOR_IDENTIFIER,
+    10415, 839 => tgpp::ORIGINATING_IOI,
+    10415, 840 => tgpp::TERMINATING_IOI,
+    10415, 841 => tgpp::IMS_CHARGING_IDENTIFIER,
+    10415, 861 => tgpp::CAUSE_CODE,
+    10415, 868 => tgpp::TIME_QUOTA_THRESHOLD,
+    10415, 869 => tgpp::VOLUME_QUOTA_THRESHOLD,
+    10415, 1226 => tgpp::UNIT_QUOTA_THRESHOLD,
+    10415, 871 => tgpp::QUOTA_HOLDING_TIME,
+    10415, 881 => tgpp::QUOTA_CONSUMPTION_TIME,
+    10415, 872 => tgpp::REPORTING_REASON,
+    // SIP accounting (vendor 0).
+    0, 6 => sip::SERVICE_TYPE,
+    0, 40 => sip::ACCT_STATUS_TYPE,
+    0, 204 => sip::SIP_METHOD,
+    0, 205 => sip::SIP_RESPONSE_CODE,
+    0, 206 => sip::SIP_FROM_TAG,
+    0, 207 => sip::SIP_TO_TAG,
+    0, 225 => sip::SIP_AVP,
+    0, 227 => sip::SIP_CALL_DURATION,
+    0, 228 => sip::SIP_CALL_SETUPTIME,
+    0, 229 => sip::SIP_CALL_CREATED,
+    0, 230 => sip::SIP_CALL_MS_DURATION,
+}
+
+/// The commands this crate defines: [`CCR`] and [`CCA`] (RFC 8506 §3).
+pub static COMMANDS: &[&CommandDef] = &[&CCR, &CCA];
+
+/// One dictionary for RFC 6733 base, RFC 8506 Credit-Control, the 3GPP
+/// TS 32.299 subset of [`tgpp`] and the SIP accounting AVPs of [`sip`].
+///
+/// AVPs are looked up with a `match` on `(vendor, code)` over [`AVPS`],
+/// falling back to [`base::Base`]; commands give [`CCR`]/[`CCA`] for
+/// Command-Code 272 and fall back to the base commands (so ACR/ACA, RAR,
+/// ASR, ... work too).
+///
+/// ```
+/// use diameter_cc::dict::{CreditControl, CCR};
+/// use diameter_core::{ApplicationId, CommandCode, HeaderRepr, Message, MessageBuilder};
+/// use diameter_core::dict::base;
+/// use diameter_cc::dict::{self, CcRequestType};
+///
+/// let mut buf = [0u8; 512];
+/// let hdr = HeaderRepr::request(CommandCode::CREDIT_CONTROL, ApplicationId::CREDIT_CONTROL, 1, 1)
+///     .proxiable(true);
+/// let mut b = MessageBuilder::new(&mut buf, hdr);
+/// b.put(&base::SESSION_ID, "client.example;1;1")
+///     .put(&base::ORIGIN_HOST, "client.example")
+///     .put(&base::ORIGIN_REALM, "example")
+///     .put(&base::DESTINATION_REALM, "example")
+///     .put(&base::AUTH_APPLICATION_ID, 4)
+///     .put(&dict::SERVICE_CONTEXT_ID, "voice@example")
+///     .put(&dict::CC_REQUEST_TYPE, CcRequestType::Initial)
+///     .put(&dict::CC_REQUEST_NUMBER, 0)
+///     .grouped(&dict::REQUESTED_SERVICE_UNIT, |g| {
+///         g.put(&dict::CC_TIME, 300);
+///     });
+/// let bytes = b.finish().unwrap();
+///
+/// let msg = Message::parse_with(bytes, &CreditControl).unwrap();
+/// msg.validate(&CreditControl).unwrap();
+/// assert_eq!(msg.get(&dict::CC_REQUEST_TYPE).unwrap(), Some(CcRequestType::Initial));
+/// let rsu = msg.get(&dict::REQUESTED_SERVICE_UNIT).unwrap().unwrap();
+/// assert_eq!(rsu.get(&dict::CC_TIME).unwrap(), Some(300));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CreditControl;
+
+impl Dictionary for CreditControl {
+    fn avp(&self, code: u32, vendor: u32) -> Option<&'static AvpInfo> {
+        match lookup_avp(vendor, code) {
+            Some(info) => Some(info),
+            None => base::Base.avp(code, vendor),
+        }
+    }
+
+    fn command(&self, code: CommandCode, request: bool) -> Option<&'static CommandDef> {
+        match (code, request) {
+            (CommandCode::CREDIT_CONTROL, true) => Some(&CCR),
+            (CommandCode::CREDIT_CONTROL, false) => Some(&CCA),
+            _ => base::Base.command(code, request),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,36 @@
+//! # diameter-cc
+//!
+//! The Diameter Credit-Control Application (RFC 8506, which obsoletes RFC
+//! 4006) for the `no_std`, zero-allocation [`diameter_core`] codec.
+//!
+//! Read RFC 8506 §3 (messages) and §8 (AVPs) first; the 3GPP AVPs follow
+//! TS 32.299 §7.2.
+//!
+//! - [`dict`]: `const` definitions of every RFC 8506 AVP with its data type,
+//!   flag rules and grouped grammar; the values of every Enumerated AVP as
+//!   Rust enums; [`dict::CCR`] and [`dict::CCA`]; the 3GPP TS 32.299 Ro
+//!   subset ([`dict::tgpp`]); the SIP accounting AVPs OpenSIPS sends
+//!   ([`dict::sip`]); and [`CreditControl`], one [`Dictionary`] for all of
+//!   it plus the RFC 6733 base.
+//!
+//! Nothing here allocates; every table is `'static`.
+//!
+//! ```
+//! use diameter_cc::{dict, CreditControl};
+//! use diameter_core::dict::Dictionary;
+//! let info = CreditControl.avp(dict::GRANTED_SERVICE_UNIT.code(), 0).unwrap();
+//! assert_eq!(info.name, "Granted-Service-Unit");
+//! assert!(!info.grammar.rules.is_empty());
+//! ```
+//!
+//! [`Dictionary`]: diameter_core::dict::Dictionary
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+#[cfg(test)]
+extern crate std;
+
+pub mod dict;
+
+pub use dict::CreditControl;
