@@ -379,3 +379,48 @@ fn invalid_fixed_size_5014_is_echoed() {
     let f = failed_avp(&m);
     assert_eq!(f.data(), &[0, 0, 0, 0, 1], "the AVP as received");
 }
+
+/// Regression (fuzz target `decode_message`): a request whose Session-Id
+/// carries reserved flag bits made `error_answer` copy those bits, and the
+/// answer then failed to parse (3009). The Session-Id is now copied with
+/// clean flags.
+#[test]
+fn session_id_with_reserved_bits_is_copied_clean() {
+    let mut buf = vec![0u8; 512];
+    let mut b = MessageBuilder::new(
+        &mut buf,
+        HeaderRepr::request(CommandCode::DEVICE_WATCHDOG, ApplicationId::COMMON, 1, 2),
+    );
+    b.put_raw(263, None, AvpFlags(0x48), b"client;1;2")
+        .put(&base::ORIGIN_HOST, "client.example.org");
+    let req = b.finish().unwrap().to_vec();
+    let err = Message::parse(&req).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidAvpBits);
+    let mut out = [0u8; 512];
+    let ans = error_answer(&req, &err, &ME, &base::Base, &mut out)
+        .unwrap()
+        .finish()
+        .unwrap();
+    let m = Message::parse_with(ans, &base::Base).expect("the error answer parses");
+    let sid = m.find(263, 0).unwrap();
+    assert_eq!(sid.flags(), AvpFlags::MANDATORY);
+    assert_eq!(sid.data(), b"client;1;2");
+    // the answer_to builder copies it clean too
+    let mut ok = [0u8; 512];
+    let bad_but_parsed = Message::parse_with_config(
+        &req,
+        &base::Base,
+        &diameter_core::ParseConfig {
+            strict_reserved_bits: false,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let ans = MessageBuilder::answer_to(&mut ok, &bad_but_parsed)
+        .finish()
+        .unwrap();
+    assert_eq!(
+        Message::parse(ans).unwrap().find(263, 0).unwrap().flags(),
+        AvpFlags::MANDATORY
+    );
+}

@@ -104,11 +104,13 @@ fuzz_target!(|data: &[u8]| {
                 );
             }
             if data.len() >= 20 {
-                let mut buf = [0u8; 1024];
+                // The answer echoes at most the offending AVP: it fits in the
+                // request's size plus the fixed AVPs.
+                let mut buf = vec![0u8; data.len() + 256];
                 let ans = error_answer(data, &e, &ME, &Base, &mut buf)
                     .expect("header present")
                     .finish()
-                    .expect("error answer fits 1 KiB");
+                    .expect("error answer fits request size + 256");
                 let m = Message::parse_with(ans, &Base).expect("error answer parses");
                 assert_eq!(m.flags().is_error(), e.is_protocol_error());
             }
