@@ -31,6 +31,9 @@
 #[cfg(test)]
 extern crate std;
 
+pub mod client;
 pub mod dict;
+pub mod server;
+pub mod session;
 
 pub use dict::CreditControl;

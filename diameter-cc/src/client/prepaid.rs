@@ -1,0 +1,798 @@
+//! The prepaid (session-based) credit-control client: RFC 8506 §7, client
+//! session-based state machine, as a SIP proxy uses it to charge one call.
+//!
+//! Read RFC 8506 §5 (session-based credit control), §7 (state machines)
+//! and `SCENARIOS.md` (Prepaid) first.
+//!
+//! One [`PrepaidClient`] per call. Call events come from the application
+//! ([`PrepaidClient::call_setup`] at INVITE, [`PrepaidClient::call_answered`],
+//! [`PrepaidClient::call_ended`]); Diameter input from the transport
+//! ([`PrepaidClient::handle_answer`], [`PrepaidClient::handle_server_request`]
+//! for RAR/ASR, [`PrepaidClient::handle_request_failed`]); time through
+//! [`PrepaidClient::handle_timeout`]. The outputs follow the order of
+//! [`crate::session`]: [`PrepaidClient::poll_event`] (allow, deny, tear the
+//! call down), [`PrepaidClient::poll_transmit`] (CCRs, RAAs, ASAs),
+//! [`PrepaidClient::poll_timeout`].
+//!
+//! The message ladder of SCENARIOS.md:
+//!
+//! | step | message | type / number | key AVPs |
+//! | --- | --- | --- | --- |
+//! | INVITE | CCR-I | 1 / 0 | Event-Timestamp, RSU{CC-Time requested} |
+//! | answer | CCR-U | 2 / 1 | Event-Timestamp = answer, RSU{CC-Time 0} |
+//! | hangup / grant used up | CCR-T | 3 / n | Termination-Cause 1 or 6, USU{CC-Time used} |
+//!
+//! Only one CCR is outstanding at a time (RFC 8506 §5.1); a hangup during a
+//! pending CCR-U is sent as CCR-T once the CCA-U arrives. Usage in every
+//! Used-Service-Unit is the time since the previous report, so the sum over
+//! a session is the call's duration.
+
+use core::time::Duration;
+
+use diameter_core::dict::base::{self, TerminationCause};
+use diameter_core::time::{earliest, Instant};
+use diameter_core::{
+    AvpSet, CommandCode, EncodeError, HeaderRepr, Message, MessageBuilder, ResultCode,
+};
+
+use crate::dict::{self, CcRequestType, CreditControlFailureHandling, FinalUnitAction};
+use crate::session::{seconds_between, SessionId, WallClock};
+
+/// What to do when the granted time is used up (RFC 8506 §5.2 leaves the
+/// timing of re-authorisation to the client).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum OnExhaustion {
+    /// End the call with Termination-Cause DIAMETER_AUTH_EXPIRED (6), as the
+    /// SIP proxy of SCENARIOS.md does when its dialog timer fires.
+    Terminate,
+    /// Send a CCR-Update with the usage and ask for more (RFC 8506 §5.2).
+    Reauthorize,
+}
+
+/// Settings shared by all prepaid calls of one client.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PrepaidConfig<'a> {
+    /// Origin-Host.
+    pub origin_host: &'a str,
+    /// Origin-Realm.
+    pub origin_realm: &'a str,
+    /// Destination-Realm.
+    pub destination_realm: &'a str,
+    /// Destination-Host, which lets the server send RAR/ASR back to us.
+    pub destination_host: Option<&'a str>,
+    /// Service-Context-Id (e.g. `voice@OsipsDiamCCR`).
+    pub service_context_id: &'a str,
+    /// CC-Time asked for in the CCR-Initial (SCENARIOS.md: 10800).
+    pub requested_time: u32,
+    /// Send a CCR-Update when the call is answered (SCENARIOS.md does).
+    pub update_on_answer: bool,
+    /// What happens when the grant is used up.
+    pub on_exhaustion: OnExhaustion,
+    /// Tx: how long to wait for a CCA (RFC 8506 §13, default 10 s).
+    pub tx: Duration,
+    /// Credit-Control-Failure-Handling when the server does not send one
+    /// (RFC 8506 §8.14; the default is TERMINATE).
+    pub failure_handling: CreditControlFailureHandling,
+    /// Wall clock for Event-Timestamp.
+    pub clock: WallClock,
+}
+
+impl<'a> PrepaidConfig<'a> {
+    /// Defaults: RSU 10800 s, CCR-U on answer, terminate on exhaustion,
+    /// Tx 10 s, TERMINATE on failure, no Destination-Host.
+    pub const fn new(
+        origin_host: &'a str,
+        origin_realm: &'a str,
+        destination_realm: &'a str,
+        service_context_id: &'a str,
+    ) -> Self {
+        PrepaidConfig {
+            origin_host,
+            origin_realm,
+            destination_realm,
+            destination_host: None,
+            service_context_id,
+            requested_time: 10_800,
+            update_on_answer: true,
+            on_exhaustion: OnExhaustion::Terminate,
+            tx: Duration::from_secs(10),
+            failure_handling: CreditControlFailureHandling::Terminate,
+            clock: WallClock { unix_at_zero: 0 },
+        }
+    }
+}
+
+/// Who is charged for what: the "common tail" of every CCR in SCENARIOS.md.
+///
+/// IMS-Information also carries Role-Of-Node and Node-Functionality: TS
+/// 32.299 §7.2 makes Node-Functionality required there, so a 3GPP-aware
+/// server (and our own validation) rejects an IMS-Information without it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parties<'s> {
+    /// User-Name (the caller).
+    pub user_name: &'s str,
+    /// Subscription-Id-Data, sent as END_USER_E164 (the caller's number).
+    pub subscription_id: &'s str,
+    /// Calling-Party-Address (3GPP).
+    pub calling_party: &'s str,
+    /// Called-Party-Address (3GPP).
+    pub called_party: &'s str,
+    /// Role-Of-Node (3GPP), usually ORIGINATING.
+    pub role_of_node: crate::dict::tgpp::RoleOfNode,
+    /// Node-Functionality (3GPP); a SIP proxy charging calls acts as AS.
+    pub node_functionality: crate::dict::tgpp::NodeFunctionality,
+}
+
+/// States of the client machine (RFC 8506 §7, session based).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum PrepaidState {
+    /// Nothing sent yet.
+    Idle,
+    /// CCR-Initial outstanding.
+    PendingInitial,
+    /// Credit granted; no CCR outstanding.
+    Open,
+    /// CCR-Update outstanding.
+    PendingUpdate,
+    /// CCR-Termination outstanding.
+    PendingTermination,
+    /// Session over.
+    Ended,
+}
+
+/// Why a call is refused at setup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum DenyReason {
+    /// The CCA carried this Result-Code (4010, 4012, 5030, 5031...).
+    Result(ResultCode),
+    /// Success, but Granted-Service-Unit CC-Time 0: no credit.
+    NoCredit,
+    /// No CCA within Tx and the failure handling says TERMINATE.
+    Timeout,
+}
+
+/// Why a running call must be torn down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum TerminateReason {
+    /// The granted time is used up (final units, or exhaustion policy).
+    CreditExhausted,
+    /// A re-authorisation was refused with this Result-Code.
+    Refused(ResultCode),
+    /// The server sent an Abort-Session-Request.
+    Aborted,
+    /// No CCA within Tx and the failure handling says to terminate.
+    Timeout,
+}
+
+/// What the application must do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum PrepaidEvent {
+    /// Let the call through. `Some(n)`: the call may last `n` seconds from
+    /// answer (set the dialog timer); `None`: no limit (credit control not
+    /// applicable, 4011, or failure handling CONTINUE).
+    Allowed {
+        /// Seconds granted.
+        seconds: Option<u32>,
+    },
+    /// Refuse the call (SIP 403).
+    Denied(DenyReason),
+    /// A re-authorisation granted this many more seconds from now.
+    Regranted {
+        /// Seconds granted.
+        seconds: u32,
+    },
+    /// End the call now.
+    TerminateCall(TerminateReason),
+    /// The session is over (after the CCA-T, or after a denial).
+    Finished,
+}
+
+/// What [`PrepaidClient::poll_transmit`] wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Transmit {
+    /// A CCR: pass it to the peer's `send_request`; if `retransmission`,
+    /// set the T flag and keep the End-to-End id of the first attempt.
+    Request {
+        /// Bytes written.
+        len: usize,
+        /// Its CC-Request-Type.
+        request_type: CcRequestType,
+        /// Its CC-Request-Number.
+        number: u32,
+        /// A resend after a failure (RFC 8506 §5.7 RETRY_AND_TERMINATE).
+        retransmission: bool,
+    },
+    /// An answer (RAA/ASA) to a server request: write it as is.
+    Answer {
+        /// Bytes written.
+        len: usize,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Outgoing {
+    request_type: CcRequestType,
+    number: u32,
+    /// Termination-Cause (CCR-T only).
+    cause: Option<TerminationCause>,
+    /// CC-Time requested (RSU), if any.
+    requested: Option<u32>,
+    /// CC-Time used since the last report (USU), if any.
+    used: Option<u32>,
+    /// Event-Timestamp.
+    at: Instant,
+    sent: bool,
+    retransmission: bool,
+    retried: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ServerRequest {
+    header: HeaderRepr,
+    result: ResultCode,
+}
+
+/// Bound on queued events and answers.
+const QUEUE: usize = 8;
+
+/// One prepaid call's credit-control session.
+#[derive(Debug)]
+pub struct PrepaidClient<'c, 's> {
+    config: &'c PrepaidConfig<'c>,
+    parties: Parties<'s>,
+    session_id: SessionId,
+    state: PrepaidState,
+    next_number: u32,
+    out: Option<Outgoing>,
+    answers: heapless::Deque<ServerRequest, 4>,
+    events: heapless::Deque<PrepaidEvent, QUEUE>,
+    failure_handling: CreditControlFailureHandling,
+    /// Call answered at.
+    answered: Option<Instant>,
+    /// Usage reported up to this instant.
+    reported_until: Option<Instant>,
+    /// Granted seconds not yet re-authorised (for Allowed before answer).
+    granted: Option<u32>,
+    /// The grant runs out at.
+    grant_deadline: Option<Instant>,
+    /// Validity-Time runs out at.
+    validity_deadline: Option<Instant>,
+    tx_deadline: Option<Instant>,
+    final_units: bool,
+    /// The application hung up (or must) while a CCR was outstanding.
+    end_pending: Option<TerminationCause>,
+    terminations: u8,
+}
+
+impl<'c, 's> PrepaidClient<'c, 's> {
+    /// A new session (state Idle) with its Session-Id (e.g. the SIP Call-ID).
+    pub fn new(config: &'c PrepaidConfig<'c>, session_id: SessionId, parties: Parties<'s>) -> Self {
+        PrepaidClient {
+            config,
+            parties,
+            session_id,
+            state: PrepaidState::Idle,
+            next_number: 0,
+            out: None,
+            answers: heapless::Deque::new(),
+            events: heapless::Deque::new(),
+            failure_handling: config.failure_handling,
+            answered: None,
+            reported_until: None,
+            granted: None,
+            grant_deadline: None,
+            validity_deadline: None,
+            tx_deadline: None,
+            final_units: false,
+            end_pending: None,
+            terminations: 0,
+        }
+    }
+
+    /// The state.
+    pub const fn state(&self) -> PrepaidState {
+        self.state
+    }
+    /// The Session-Id.
+    pub fn session_id(&self) -> &str {
+        self.session_id.as_str()
+    }
+    /// How many CCR-Terminations this session produced (0 or 1).
+    pub const fn terminations(&self) -> u8 {
+        self.terminations
+    }
+    /// The CC-Request-Number the next CCR will carry.
+    pub const fn next_request_number(&self) -> u32 {
+        self.next_number
+    }
+
+    fn event(&mut self, e: PrepaidEvent) {
+        if self.events.push_back(e).is_err() {
+            let _ = self.events.pop_front();
+            let _ = self.events.push_back(e);
+        }
+    }
+
+    fn queue(
+        &mut self,
+        now: Instant,
+        t: CcRequestType,
+        cause: Option<TerminationCause>,
+        requested: Option<u32>,
+        used: Option<u32>,
+    ) {
+        let number = self.next_number;
+        self.next_number = self.next_number.saturating_add(1);
+        self.out = Some(Outgoing {
+            request_type: t,
+            number,
+            cause,
+            requested,
+            used,
+            at: now,
+            sent: false,
+            retransmission: false,
+            retried: false,
+        });
+        self.state = match t {
+            CcRequestType::Initial => PrepaidState::PendingInitial,
+            CcRequestType::Termination => {
+                self.terminations = self.terminations.saturating_add(1);
+                PrepaidState::PendingTermination
+            }
+            _ => PrepaidState::PendingUpdate,
+        };
+        self.tx_deadline = None;
+    }
+
+    /// Usage since the last report, and mark it reported.
+    fn take_usage(&mut self, now: Instant) -> u32 {
+        match self.reported_until {
+            Some(t) => {
+                let used = seconds_between(t, now);
+                self.reported_until = Some(now);
+                used
+            }
+            None => 0,
+        }
+    }
+
+    // ---- call events --------------------------------------------------------
+
+    /// INVITE: send the CCR-Initial (blocking: wait for [`PrepaidEvent::Allowed`]
+    /// or [`PrepaidEvent::Denied`]).
+    pub fn call_setup(&mut self, now: Instant) {
+        if self.state != PrepaidState::Idle {
+            return;
+        }
+        let rsu = self.config.requested_time;
+        self.queue(now, CcRequestType::Initial, None, Some(rsu), None);
+    }
+
+    /// The call was answered: usage counts from now; the grant timer starts.
+    pub fn call_answered(&mut self, now: Instant) {
+        if self.answered.is_some()
+            || !matches!(
+                self.state,
+                PrepaidState::Open | PrepaidState::PendingInitial
+            )
+        {
+            return;
+        }
+        self.answered = Some(now);
+        self.reported_until = Some(now);
+        if let Some(g) = self.granted {
+            self.grant_deadline = Some(now + Duration::from_secs(u64::from(g)));
+        }
+        if self.state == PrepaidState::Open && self.config.update_on_answer {
+            self.queue(now, CcRequestType::Update, None, Some(0), None);
+        }
+    }
+
+    /// The call ended (BYE, CANCEL, or the application's own reason):
+    /// send the CCR-Termination with the usage (Termination-Cause 1,
+    /// DIAMETER_LOGOUT, for a hangup).
+    pub fn call_ended(&mut self, now: Instant, cause: TerminationCause) {
+        match self.state {
+            PrepaidState::Open => self.terminate(now, cause),
+            PrepaidState::PendingInitial | PrepaidState::PendingUpdate => {
+                if self.end_pending.is_none() {
+                    self.end_pending = Some(cause);
+                }
+                // Usage stops now, whatever the answer says.
+                if self.answered.is_some() {
+                    self.grant_deadline = None;
+                }
+            }
+            PrepaidState::Idle => {
+                self.state = PrepaidState::Ended;
+                self.event(PrepaidEvent::Finished);
+            }
+            PrepaidState::PendingTermination | PrepaidState::Ended => {}
+        }
+    }
+
+    fn terminate(&mut self, now: Instant, cause: TerminationCause) {
+        let used = self.take_usage(now);
+        self.grant_deadline = None;
+        self.validity_deadline = None;
+        self.queue(
+            now,
+            CcRequestType::Termination,
+            Some(cause),
+            None,
+            Some(used),
+        );
+    }
+
+    fn finish(&mut self) {
+        self.state = PrepaidState::Ended;
+        self.out = None;
+        self.tx_deadline = None;
+        self.grant_deadline = None;
+        self.validity_deadline = None;
+        self.event(PrepaidEvent::Finished);
+    }
+
+    // ---- Diameter input -------------------------------------------------------
+
+    /// A CCA for this session. Answers that do not match the outstanding
+    /// CCR (CC-Request-Number) are ignored (RFC 8506 §5.1).
+    pub fn handle_answer(&mut self, now: Instant, cca: &Message<'_>) {
+        let Some(out) = self.out.filter(|o| o.sent) else {
+            return;
+        };
+        let number = cca.get(&dict::CC_REQUEST_NUMBER).ok().flatten();
+        if number != Some(out.number) {
+            return;
+        }
+        self.out = None;
+        self.tx_deadline = None;
+        let rc = ResultCode(
+            cca.get(&base::RESULT_CODE)
+                .ok()
+                .flatten()
+                .unwrap_or(ResultCode::UNABLE_TO_COMPLY.0),
+        );
+        if let Ok(Some(f)) = cca.get(&dict::CREDIT_CONTROL_FAILURE_HANDLING) {
+            self.failure_handling = f;
+        }
+        let grant = Grant::read(cca.avps());
+        match out.request_type {
+            CcRequestType::Initial => self.on_initial_answer(now, rc, grant),
+            CcRequestType::Update => self.on_update_answer(now, rc, grant),
+            _ => self.finish(),
+        }
+    }
+
+    fn apply_grant(&mut self, now: Instant, grant: &Grant) {
+        if let Some(v) = grant.validity {
+            self.validity_deadline = Some(now + Duration::from_secs(u64::from(v)));
+        }
+        if grant.final_action.is_some() {
+            self.final_units = true;
+        }
+    }
+
+    fn on_initial_answer(&mut self, now: Instant, rc: ResultCode, grant: Grant) {
+        if rc == ResultCode::CREDIT_CONTROL_NOT_APPLICABLE {
+            // §5.1: service without credit control; no further CCRs.
+            self.event(PrepaidEvent::Allowed { seconds: None });
+            self.finish();
+            return;
+        }
+        if !rc.is_success() {
+            self.event(PrepaidEvent::Denied(DenyReason::Result(rc)));
+            self.finish();
+            return;
+        }
+        match grant.time {
+            Some(0) => {
+                self.event(PrepaidEvent::Denied(DenyReason::NoCredit));
+                self.finish();
+            }
+            seconds => {
+                self.state = PrepaidState::Open;
+                self.granted = seconds;
+                self.apply_grant(now, &grant);
+                if let (Some(a), Some(g)) = (self.answered, seconds) {
+                    self.grant_deadline = Some(a + Duration::from_secs(u64::from(g)));
+                }
+                self.event(PrepaidEvent::Allowed { seconds });
+                if let Some(cause) = self.end_pending.take() {
+                    self.terminate(now, cause);
+                } else if self.answered.is_some() && self.config.update_on_answer {
+                    self.queue(now, CcRequestType::Update, None, Some(0), None);
+                }
+            }
+        }
+    }
+
+    fn on_update_answer(&mut self, now: Instant, rc: ResultCode, grant: Grant) {
+        self.state = PrepaidState::Open;
+        if let Some(cause) = self.end_pending.take() {
+            self.terminate(now, cause);
+            return;
+        }
+        if !rc.is_success() {
+            self.event(PrepaidEvent::TerminateCall(TerminateReason::Refused(rc)));
+            self.terminate(now, TerminationCause::AuthExpired);
+            return;
+        }
+        self.apply_grant(now, &grant);
+        match grant.time {
+            Some(0) if self.answered.is_some() => {
+                // Re-authorisation refused by a zero grant.
+                self.event(PrepaidEvent::TerminateCall(
+                    TerminateReason::CreditExhausted,
+                ));
+                self.terminate(now, TerminationCause::AuthExpired);
+            }
+            Some(g) if self.answered.is_some() => {
+                self.granted = Some(g);
+                self.grant_deadline = Some(now + Duration::from_secs(u64::from(g)));
+                self.event(PrepaidEvent::Regranted { seconds: g });
+            }
+            Some(g) => self.granted = Some(g),
+            None => {}
+        }
+    }
+
+    /// The outstanding CCR could not be delivered (the peer machine reported
+    /// a time-out or hand-back, or the Tx timer fired): RFC 8506 §5.7
+    /// failure handling.
+    pub fn handle_request_failed(&mut self, now: Instant) {
+        let Some(mut out) = self.out.filter(|o| o.sent) else {
+            return;
+        };
+        self.tx_deadline = None;
+        let retry = self.failure_handling == CreditControlFailureHandling::RetryAndTerminate
+            && !out.retried;
+        if retry {
+            out.sent = false;
+            out.retransmission = true;
+            out.retried = true;
+            self.out = Some(out);
+            return;
+        }
+        self.out = None;
+        let cont = self.failure_handling == CreditControlFailureHandling::Continue;
+        match out.request_type {
+            CcRequestType::Initial => {
+                if cont {
+                    // Continue without credit control: no further CCRs.
+                    self.event(PrepaidEvent::Allowed { seconds: None });
+                } else {
+                    self.event(PrepaidEvent::Denied(DenyReason::Timeout));
+                }
+                self.finish();
+            }
+            CcRequestType::Update => {
+                self.state = PrepaidState::Open;
+                if let Some(cause) = self.end_pending.take() {
+                    self.terminate(now, cause);
+                } else if cont {
+                    // Keep the call; grant timers stay as they were.
+                    self.grant_deadline = None;
+                    self.validity_deadline = None;
+                } else {
+                    self.event(PrepaidEvent::TerminateCall(TerminateReason::Timeout));
+                    self.terminate(now, TerminationCause::AuthExpired);
+                }
+            }
+            _ => self.finish(),
+        }
+    }
+
+    /// A server-initiated request for this session: RAR (re-authorise) or
+    /// ASR (abort). The answer is queued for [`PrepaidClient::poll_transmit`].
+    /// Returns false if it is neither (the caller answers 3001).
+    pub fn handle_server_request(&mut self, now: Instant, req: &Message<'_>) -> bool {
+        let code = req.command_code();
+        if !req.is_request() || (code != CommandCode::RE_AUTH && code != CommandCode::ABORT_SESSION)
+        {
+            return false;
+        }
+        let live = matches!(
+            self.state,
+            PrepaidState::Open | PrepaidState::PendingUpdate | PrepaidState::PendingInitial
+        );
+        let result = if live {
+            ResultCode::SUCCESS
+        } else {
+            ResultCode::UNKNOWN_SESSION_ID
+        };
+        if self
+            .answers
+            .push_back(ServerRequest {
+                header: req.header().answer(),
+                result,
+            })
+            .is_err()
+        {
+            return true;
+        }
+        if !live {
+            return true;
+        }
+        if code == CommandCode::ABORT_SESSION {
+            self.event(PrepaidEvent::TerminateCall(TerminateReason::Aborted));
+            if self.state == PrepaidState::Open {
+                self.terminate(now, TerminationCause::Administrative);
+            } else if self.end_pending.is_none() {
+                self.end_pending = Some(TerminationCause::Administrative);
+            }
+        } else if self.state == PrepaidState::Open {
+            self.reauthorize(now);
+        }
+        true
+    }
+
+    fn reauthorize(&mut self, now: Instant) {
+        let used = if self.answered.is_some() {
+            Some(self.take_usage(now))
+        } else {
+            None
+        };
+        let rsu = self.config.requested_time;
+        self.queue(now, CcRequestType::Update, None, Some(rsu), used);
+    }
+
+    // ---- time -----------------------------------------------------------------
+
+    /// Act on expired timers: Tx (failure handling), the grant (terminate
+    /// or re-authorise) and Validity-Time (re-authorise).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.tx_deadline.is_some_and(|d| now >= d) {
+            self.handle_request_failed(now);
+        }
+        if self.state != PrepaidState::Open {
+            return;
+        }
+        if self.grant_deadline.is_some_and(|d| now >= d) {
+            self.grant_deadline = None;
+            let reauth =
+                self.config.on_exhaustion == OnExhaustion::Reauthorize && !self.final_units;
+            if reauth {
+                self.reauthorize(now);
+            } else {
+                self.event(PrepaidEvent::TerminateCall(
+                    TerminateReason::CreditExhausted,
+                ));
+                self.terminate(now, TerminationCause::AuthExpired);
+            }
+            return;
+        }
+        if self.validity_deadline.is_some_and(|d| now >= d) {
+            self.validity_deadline = None;
+            self.reauthorize(now);
+        }
+    }
+
+    // ---- outputs ----------------------------------------------------------------
+
+    /// The next thing the application must do.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<PrepaidEvent> {
+        self.events.pop_front()
+    }
+
+    /// When [`PrepaidClient::handle_timeout`] should run next.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let t = earliest(self.tx_deadline, self.validity_deadline);
+        if self.state == PrepaidState::Open {
+            earliest(t, self.grant_deadline)
+        } else {
+            t
+        }
+    }
+
+    /// Write the next message to send into `buf`: answers to server requests
+    /// first, then the outstanding CCR (once; it is written again only for a
+    /// retransmission). Starts Tx for a CCR.
+    pub fn poll_transmit(
+        &mut self,
+        now: Instant,
+        buf: &mut [u8],
+    ) -> Option<Result<Transmit, EncodeError>> {
+        if let Some(a) = self.answers.pop_front() {
+            return Some(
+                self.write_answer(&a, buf)
+                    .map(|len| Transmit::Answer { len }),
+            );
+        }
+        let mut out = self.out.filter(|o| !o.sent)?;
+        let r = self.write_ccr(&out, buf);
+        if r.is_ok() {
+            out.sent = true;
+            self.out = Some(out);
+            self.tx_deadline = Some(now + self.config.tx);
+        }
+        Some(r.map(|len| Transmit::Request {
+            len,
+            request_type: out.request_type,
+            number: out.number,
+            retransmission: out.retransmission,
+        }))
+    }
+
+    fn write_answer(&self, a: &ServerRequest, buf: &mut [u8]) -> Result<usize, EncodeError> {
+        let mut b = MessageBuilder::new(buf, a.header);
+        b.put(&base::SESSION_ID, self.session_id.as_str())
+            .put(&base::RESULT_CODE, a.result.0)
+            .put(&base::ORIGIN_HOST, self.config.origin_host)
+            .put(&base::ORIGIN_REALM, self.config.origin_realm);
+        b.finish().map(|m| m.len())
+    }
+
+    fn write_ccr(&self, o: &Outgoing, buf: &mut [u8]) -> Result<usize, EncodeError> {
+        let c = self.config;
+        let ts = c.clock.timestamp(o.at).ok_or(EncodeError::InvalidValue)?;
+        super::write_ccr(
+            &super::CcrTarget {
+                origin_host: c.origin_host,
+                origin_realm: c.origin_realm,
+                destination_realm: c.destination_realm,
+                destination_host: c.destination_host,
+                service_context_id: c.service_context_id,
+            },
+            self.session_id.as_str(),
+            &self.parties,
+            &super::CcrFields {
+                request_type: o.request_type,
+                number: o.number,
+                timestamp: ts,
+                cause: o.cause,
+                requested: o.requested,
+                used: o.used,
+            },
+            buf,
+        )
+    }
+}
+
+/// What a CCA grants: CC-Time from the top-level Granted-Service-Unit or
+/// the first Multiple-Services-Credit-Control, Validity-Time and
+/// Final-Unit-Indication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Grant {
+    time: Option<u32>,
+    validity: Option<u32>,
+    final_action: Option<FinalUnitAction>,
+}
+
+impl Grant {
+    fn read(avps: AvpSet<'_>) -> Grant {
+        let mut g = Grant::default();
+        let gsu_time = |set: AvpSet<'_>| {
+            set.get(&dict::GRANTED_SERVICE_UNIT)
+                .ok()
+                .flatten()
+                .and_then(|gsu| gsu.get(&dict::CC_TIME).ok().flatten())
+        };
+        let fui = |set: AvpSet<'_>| {
+            set.get(&dict::FINAL_UNIT_INDICATION)
+                .ok()
+                .flatten()
+                .and_then(|f| f.get(&dict::FINAL_UNIT_ACTION).ok().flatten())
+        };
+        g.time = gsu_time(avps);
+        g.validity = avps.get(&dict::VALIDITY_TIME).ok().flatten();
+        g.final_action = fui(avps);
+        if let Ok(Some(m)) = avps.get(&dict::MULTIPLE_SERVICES_CREDIT_CONTROL) {
+            g.time = g.time.or_else(|| gsu_time(m));
+            g.validity = g
+                .validity
+                .or_else(|| m.get(&dict::VALIDITY_TIME).ok().flatten());
+            g.final_action = g.final_action.or_else(|| fui(m));
+        }
+        g
+    }
+}
