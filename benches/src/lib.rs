@@ -6,16 +6,16 @@
 //!   `const` [`AvpDef`]s, falling back to [`base::Base`]. A temporary stand-in
 //!   until the `diameter-cc` crate exists.
 //! - [`bare_walk`]: the "bare AVP-header walk" baseline.
-//! - [`full_decode`]: `Message::parse_with` then every leaf value decoded by
-//!   its dictionary type.
-//! - [`one_pass_decode`]: a diagnostic row, the same visit in one pass.
+//! - [`full_decode`]: `Message::new_checked`, then one pass over every AVP
+//!   (headers checked, Grouped AVPs recursed, every leaf decoded by its
+//!   dictionary type).
+//! - [`eager_decode`]: `Message::parse_with` (all headers checked first),
+//!   then the same visit.
 //! - [`encode`]: each message built from [`Values`] with `MessageBuilder`.
 
-use std::hint::black_box;
 use std::path::PathBuf;
 
 use diameter_core::dict::{base, AvpInfo, CommandDef, FlagRules, Grammar, Rule};
-use diameter_core::header::HEADER_LEN;
 use diameter_core::message::{decode_avp, DEFAULT_MAX_DEPTH};
 use diameter_core::types::{
     Address, DataType, DiameterIdentity, DiameterUri, Enumerated, Enumeration, Float32, Float64,
@@ -322,32 +322,46 @@ pub fn parse_validate(bytes: &[u8]) -> Result<Message<'_>, Error> {
     Ok(m)
 }
 
-/// `Message::parse_with`, then every AVP visited: Grouped ones recursed
-/// into, every leaf decoded by its dictionary [`DataType`] (unknown AVPs as
-/// OctetString) and passed to `black_box`. Returns the number of AVPs
-/// visited (grouped and leaves).
+/// The full decode we advertise, in one pass: [`Message::new_checked`]
+/// checks the header, then every AVP is visited with `AvpIter` (which checks
+/// each AVP header: length, vendor, padding), with `parse_with`'s
+/// reserved-bit and nesting-depth checks, Grouped AVPs recursed into and
+/// every leaf decoded by its dictionary [`DataType`] (unknown AVPs as
+/// OctetString: strings are UTF-8 validated, DiameterIdentity checked). The
+/// values are folded into a checksum, returned with the AVP count.
 #[inline]
-pub fn full_decode(bytes: &[u8]) -> Result<u32, Error> {
-    let m = Message::parse_with(bytes, &BenchDict)?;
-    black_box(m.header());
-    visit::<_, false>(m.avps(), &BenchDict, 0)
+pub fn full_decode(bytes: &[u8]) -> Result<(u32, u64), Error> {
+    let m = Message::new_checked(bytes)?;
+    let mut acc = Acc::default();
+    acc.sum = u64::from(m.hop_by_hop()) ^ u64::from(m.command_code().0);
+    visit::<_, true>(m.avps(), &BenchDict, 0, &mut acc)?;
+    Ok((acc.n, acc.sum))
 }
 
-/// Diagnostic, not a diameter-core API: the same result as [`full_decode`]
-/// in one pass. The header is parsed with `HeaderRepr::parse` and the AVPs
-/// are walked once with `AvpIter` (which checks every AVP header), adding
-/// the reserved-bit and depth checks of `parse_with`, and decoding leaves on
-/// the way. Shows what merging `parse_with`'s header walk with the caller's
-/// walk would save.
+/// The eager variant: `Message::parse_with` (every AVP header checked up
+/// front, recursively) and then the same visit as [`full_decode`]: two
+/// walks over the message.
 #[inline]
-pub fn one_pass_decode(bytes: &[u8]) -> Result<u32, Error> {
-    let (h, len) = HeaderRepr::parse(bytes)?;
-    if len != bytes.len() {
-        return Err(Error::new(ErrorKind::InvalidMessageLength));
+pub fn eager_decode(bytes: &[u8]) -> Result<(u32, u64), Error> {
+    let m = Message::parse_with(bytes, &BenchDict)?;
+    let mut acc = Acc::default();
+    acc.sum = u64::from(m.hop_by_hop()) ^ u64::from(m.command_code().0);
+    visit::<_, false>(m.avps(), &BenchDict, 0, &mut acc)?;
+    Ok((acc.n, acc.sum))
+}
+
+/// AVPs seen and a checksum of every value read.
+#[derive(Default)]
+struct Acc {
+    n: u32,
+    sum: u64,
+}
+
+impl Acc {
+    #[inline(always)]
+    fn add(&mut self, v: u64) {
+        self.sum = self.sum.wrapping_mul(31).wrapping_add(v);
     }
-    black_box(h);
-    let body = AvpSet::new(&bytes[HEADER_LEN..], HEADER_LEN as u32);
-    visit::<_, true>(body, &BenchDict, 0)
 }
 
 /// Visit every AVP of `set`; with `CHECK`, also apply `parse_with`'s
@@ -356,14 +370,15 @@ fn visit<D: Dictionary, const CHECK: bool>(
     set: AvpSet<'_>,
     dict: &D,
     depth: u8,
-) -> Result<u32, Error> {
-    let mut n = 0u32;
+    acc: &mut Acc,
+) -> Result<(), Error> {
     for avp in set.iter() {
         let avp = avp?;
         if CHECK && avp.flags().0 & AvpFlags::RESERVED.0 != 0 {
             return Err(avp.error(ErrorKind::InvalidAvpBits));
         }
-        n += 1;
+        acc.n += 1;
+        acc.add(u64::from(avp.code()));
         let dt = dict
             .avp(avp.code(), avp.vendor())
             .map_or(DataType::OctetString, |i| i.data_type);
@@ -372,53 +387,27 @@ fn visit<D: Dictionary, const CHECK: bool>(
                 if CHECK && depth >= DEFAULT_MAX_DEPTH {
                     return Err(avp.error(ErrorKind::InvalidAvpValue));
                 }
-                n += visit::<D, CHECK>(avp.group_set(), dict, depth + 1)?
+                visit::<D, CHECK>(avp.group_set(), dict, depth + 1, acc)?
             }
-            DataType::OctetString => {
-                black_box(decode_avp::<OctetString>(&avp)?);
-            }
-            DataType::Integer32 => {
-                black_box(decode_avp::<Integer32>(&avp)?);
-            }
-            DataType::Integer64 => {
-                black_box(decode_avp::<Integer64>(&avp)?);
-            }
-            DataType::Unsigned32 => {
-                black_box(decode_avp::<Unsigned32>(&avp)?);
-            }
-            DataType::Unsigned64 => {
-                black_box(decode_avp::<Unsigned64>(&avp)?);
-            }
-            DataType::Float32 => {
-                black_box(decode_avp::<Float32>(&avp)?);
-            }
-            DataType::Float64 => {
-                black_box(decode_avp::<Float64>(&avp)?);
-            }
-            DataType::Address => {
-                black_box(decode_avp::<Address>(&avp)?);
-            }
-            DataType::Time => {
-                black_box(decode_avp::<Time>(&avp)?);
-            }
-            DataType::Utf8String => {
-                black_box(decode_avp::<Utf8String>(&avp)?);
-            }
+            DataType::OctetString => acc.add(decode_avp::<OctetString>(&avp)?.len() as u64),
+            DataType::Integer32 => acc.add(decode_avp::<Integer32>(&avp)? as u64),
+            DataType::Integer64 => acc.add(decode_avp::<Integer64>(&avp)? as u64),
+            DataType::Unsigned32 => acc.add(u64::from(decode_avp::<Unsigned32>(&avp)?)),
+            DataType::Unsigned64 => acc.add(decode_avp::<Unsigned64>(&avp)?),
+            DataType::Float32 => acc.add(u64::from(decode_avp::<Float32>(&avp)?.to_bits())),
+            DataType::Float64 => acc.add(decode_avp::<Float64>(&avp)?.to_bits()),
+            DataType::Address => acc.add(u64::from(decode_avp::<Address>(&avp)?.family())),
+            DataType::Time => acc.add(u64::from(decode_avp::<Time>(&avp)?.ntp())),
+            DataType::Utf8String => acc.add(decode_avp::<Utf8String>(&avp)?.len() as u64),
             DataType::DiameterIdentity => {
-                black_box(decode_avp::<DiameterIdentity>(&avp)?);
+                acc.add(decode_avp::<DiameterIdentity>(&avp)?.len() as u64)
             }
-            DataType::DiameterUri => {
-                black_box(decode_avp::<DiameterUri>(&avp)?);
-            }
-            DataType::Enumerated => {
-                black_box(decode_avp::<Enumerated<i32>>(&avp)?);
-            }
-            DataType::IpFilterRule => {
-                black_box(decode_avp::<IpFilterRule>(&avp)?);
-            }
+            DataType::DiameterUri => acc.add(u64::from(decode_avp::<DiameterUri>(&avp)?.port())),
+            DataType::Enumerated => acc.add(decode_avp::<Enumerated<i32>>(&avp)? as u64),
+            DataType::IpFilterRule => acc.add(decode_avp::<IpFilterRule>(&avp)?.len() as u64),
         }
     }
-    Ok(n)
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------
@@ -827,8 +816,12 @@ mod tests {
     fn decode_visits_every_avp_and_validates() {
         for (name, total) in TOTALS {
             let bytes = load(name);
-            assert_eq!(full_decode(&bytes).unwrap(), total, "{name}");
-            assert_eq!(one_pass_decode(&bytes).unwrap(), total, "{name}");
+            assert_eq!(full_decode(&bytes).unwrap().0, total, "{name}");
+            assert_eq!(
+                eager_decode(&bytes).unwrap(),
+                full_decode(&bytes).unwrap(),
+                "{name}"
+            );
             parse_validate(&bytes).unwrap_or_else(|e| panic!("{name}: {e:?}"));
             assert_ne!(bare_walk(&bytes), 0);
         }

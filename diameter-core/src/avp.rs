@@ -111,8 +111,8 @@ pub struct Avp<'a> {
     flags: AvpFlags,
     vendor: u32,
     offset: u32,
+    hdr: u8,
     raw: &'a [u8],
-    data: &'a [u8],
 }
 
 impl<'a> Avp<'a> {
@@ -133,8 +133,14 @@ impl<'a> Avp<'a> {
     }
     /// The data (no header, no padding).
     #[inline]
-    pub const fn data(&self) -> &'a [u8] {
-        self.data
+    pub fn data(&self) -> &'a [u8] {
+        // `hdr` is 8 or 12 and `raw` at least that long (checked by `parse`).
+        self.raw.get(self.hdr as usize..).unwrap_or(&[])
+    }
+    /// Length of the AVP header: 8, or 12 with a Vendor-ID.
+    #[inline]
+    pub const fn header_len(&self) -> usize {
+        self.hdr as usize
     }
     /// Header and data as on the wire, without padding: what Failed-AVP echoes.
     #[inline]
@@ -182,15 +188,14 @@ impl<'a> Avp<'a> {
     /// Iterate over the AVPs inside this AVP's data (a Grouped AVP).
     /// Offsets stay relative to the message.
     pub fn group(&self) -> AvpIter<'a> {
-        let hdr = self.raw.len() - self.data.len();
-        AvpIter::with_offset(self.data, self.offset as usize + hdr)
+        AvpIter::with_offset(self.data(), self.offset as usize + self.hdr as usize)
     }
 
     /// Decode one AVP from the start of `buf`. Returns the AVP and the number
     /// of bytes it occupies including padding (which may run past `buf` for
     /// the last AVP of an unpadded buffer; callers check). `offset` is the
     /// offset of `buf` in the message, used for error reports.
-    #[inline]
+    #[inline(always)]
     pub fn parse(buf: &'a [u8], offset: usize) -> Result<(Avp<'a>, usize), Error> {
         if buf.len() < AVP_HEADER_LEN {
             return Err(truncated(buf, offset));
@@ -201,11 +206,7 @@ impl<'a> Avp<'a> {
         let len = (word & 0xff_ffff) as usize;
         let (hdr, vendor) = if flags.is_vendor() {
             if buf.len() < AVP_HEADER_LEN_VENDOR || len < AVP_HEADER_LEN_VENDOR {
-                let vendor = match buf.get(8..12) {
-                    Some(&[a, b, c, d]) => u32::from_be_bytes([a, b, c, d]),
-                    _ => 0,
-                };
-                return Err(bad_len(code, vendor, flags, buf, offset, len));
+                return Err(short_vendor(code, flags, buf, offset, len));
             }
             (
                 AVP_HEADER_LEN_VENDOR,
@@ -217,17 +218,25 @@ impl<'a> Avp<'a> {
         if len < hdr || len > buf.len() {
             return Err(bad_len(code, vendor, flags, buf, offset, len));
         }
-        let raw = &buf[..len];
         let avp = Avp {
             code,
             flags,
             vendor,
             offset: offset as u32,
-            raw,
-            data: &raw[hdr..],
+            hdr: hdr as u8,
+            raw: &buf[..len],
         };
         Ok((avp, padded(len)))
     }
+}
+
+#[cold]
+fn short_vendor(code: u32, flags: AvpFlags, buf: &[u8], offset: usize, len: usize) -> Error {
+    let vendor = match buf.get(8..12) {
+        Some(&[a, b, c, d]) => u32::from_be_bytes([a, b, c, d]),
+        _ => 0,
+    };
+    bad_len(code, vendor, flags, buf, offset, len)
 }
 
 #[cold]
@@ -317,7 +326,7 @@ impl<'a> AvpIter<'a> {
 impl<'a> Iterator for AvpIter<'a> {
     type Item = Result<Avp<'a>, Error>;
 
-    #[inline]
+    #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
         let rest = self.buf.get(self.pos..)?;
         if rest.is_empty() {

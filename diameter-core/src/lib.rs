@@ -39,7 +39,7 @@
 //!
 //! Nothing here allocates or panics on input; see each module's promise.
 #![no_std]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 #[cfg(test)]

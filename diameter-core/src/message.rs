@@ -186,6 +186,34 @@ pub struct Message<'a> {
 }
 
 impl<'a> Message<'a> {
+    /// Check the header only (version 1, length a multiple of 4 and equal to
+    /// `bytes.len()`, flag rules), in O(1). AVP headers are then checked as
+    /// they are iterated: every [`AvpIter`] yields an error at the first
+    /// malformed AVP, so a caller that visits every AVP (recursing into
+    /// Grouped ones with [`Avp::group_set`]) validates the whole message in
+    /// a single pass. This is the fastest way to decode a message fully;
+    /// [`Message::parse_with`] is the one to use when nothing may be read
+    /// before everything is known to be well-formed.
+    ///
+    /// ```
+    /// use diameter_core::Message;
+    /// # let bytes = diameter_core::doc_example();
+    /// let msg = Message::new_checked(&bytes)?;
+    /// for avp in msg.iter() {
+    ///     let avp = avp?; // header checked here
+    ///     assert!(avp.len() >= 8);
+    /// }
+    /// # Ok::<(), diameter_core::Error>(())
+    /// ```
+    #[inline]
+    pub fn new_checked(bytes: &'a [u8]) -> Result<Self, Error> {
+        let (header, len) = HeaderRepr::parse(bytes)?;
+        if len != bytes.len() {
+            return Err(Error::new(ErrorKind::InvalidMessageLength));
+        }
+        Ok(Message { bytes, header })
+    }
+
     /// Parse without a dictionary: checks the header and every top-level AVP
     /// header. Grouped AVPs are not descended into (without a dictionary
     /// their data cannot be told from an OctetString); their content is

@@ -225,6 +225,7 @@ pub static COMMANDS: &[&CommandDef] = &[&CCR, &CCA];
 pub struct CreditControl;
 
 impl Dictionary for CreditControl {
+    #[inline]
     fn avp(&self, code: u32, vendor: u32) -> Option<&'static AvpInfo> {
         match lookup_avp(vendor, code) {
             Some(info) => Some(info),

@@ -796,6 +796,7 @@ macro_rules! avp_table {
         pub static AVPS: &[&AvpInfo] = &[$(&$name.info,)*];
 
         /// The IETF (vendor 0) base AVP with this code.
+        #[inline]
         const fn lookup_avp(code: u32) -> Option<&'static AvpInfo> {
             match code {
                 $($code => Some(&$name.info),)*
@@ -893,6 +894,7 @@ pub static COMMANDS: &[&CommandDef] = &[
 pub struct Base;
 
 impl Dictionary for Base {
+    #[inline]
     fn avp(&self, code: u32, vendor: u32) -> Option<&'static AvpInfo> {
         match vendor {
             0 => lookup_avp(code),

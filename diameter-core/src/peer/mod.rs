@@ -336,6 +336,8 @@ pub struct Peer<'c, const P: usize, const TX: usize = 4096> {
     last_now: Instant,
     stats: Stats,
     want_close: bool,
+    /// The Disconnect-Cause of the DPR we sent (reported when it completes).
+    dpr_cause: i32,
 }
 
 impl<'c, const P: usize, const TX: usize> core::fmt::Debug for Peer<'c, P, TX> {
@@ -372,6 +374,7 @@ impl<'c, const P: usize, const TX: usize> Peer<'c, P, TX> {
             last_now: now,
             stats: Stats::default(),
             want_close: false,
+            dpr_cause: 0,
         }
     }
 
@@ -466,14 +469,20 @@ impl<'c, const P: usize, const TX: usize> Peer<'c, P, TX> {
     /// accepted). The initiator sends its CER.
     pub fn handle_connected(&mut self, now: Instant) {
         let now = self.clock(now);
+        // A call in any other state is ignored, and must not drop what is
+        // still to be written on the current connection.
+        let accepted = match self.role {
+            Role::Initiator => matches!(self.state, PeerState::Connecting | PeerState::Closed),
+            Role::Responder => self.state == PeerState::Closed,
+        };
+        if !accepted {
+            return;
+        }
         self.tx.clear();
         self.tx_sent = 0;
         self.want_close = false;
         match self.role {
             Role::Initiator => {
-                if !matches!(self.state, PeerState::Connecting | PeerState::Closed) {
-                    return;
-                }
                 self.state = PeerState::WaitCea;
                 self.state_deadline = Some(now + self.config.capabilities_timeout);
                 let hbh = self.new_hop_by_hop();
@@ -488,9 +497,6 @@ impl<'c, const P: usize, const TX: usize> Peer<'c, P, TX> {
                 self.emit(hdr, |b| local.put_capabilities(b));
             }
             Role::Responder => {
-                if self.state != PeerState::Closed {
-                    return;
-                }
                 self.state = PeerState::WaitCer;
                 self.state_deadline = Some(now + self.config.capabilities_timeout);
             }
@@ -559,6 +565,7 @@ impl<'c, const P: usize, const TX: usize> Peer<'c, P, TX> {
                 });
                 self.state = PeerState::Closing;
                 self.state_deadline = Some(now + self.config.dpa_timeout);
+                self.dpr_cause = crate::types::Enumeration::to_i32(cause);
                 self.watchdog.stop();
             }
             PeerState::Closed => {
@@ -741,7 +748,7 @@ impl<'c, const P: usize, const TX: usize> Peer<'c, P, TX> {
             }
             CommandCode::DISCONNECT_PEER => {
                 if self.state == PeerState::Closing {
-                    self.close(DownReason::Disconnected(0));
+                    self.close(DownReason::Disconnected(self.dpr_cause));
                 }
                 Incoming::Handled
             }
@@ -761,7 +768,10 @@ impl<'c, const P: usize, const TX: usize> Peer<'c, P, TX> {
             self.stats.dropped += 1;
             return Incoming::Dropped(DropReason::NotOpen);
         }
-        if !self.peer.allows(msg.application_id().0) {
+        // The common application (0) is supported by every node (§2.4), as
+        // in `send_request`; an unknown command there is 3001, not 3007.
+        let app = msg.application_id().0;
+        if app != 0 && !self.peer.allows(app) {
             return self.reject(bytes, Error::new(ErrorKind::ApplicationUnsupported));
         }
         let Some(def) = dict.command(msg.command_code(), true) else {
@@ -921,7 +931,7 @@ impl<'c, const P: usize, const TX: usize> Peer<'c, P, TX> {
                     PeerState::Connecting | PeerState::WaitCea | PeerState::WaitCer => {
                         self.close(DownReason::CapabilitiesTimeout)
                     }
-                    PeerState::Closing => self.close(DownReason::Disconnected(0)),
+                    PeerState::Closing => self.close(DownReason::Disconnected(self.dpr_cause)),
                     PeerState::Closed => self.start(now),
                     _ => {}
                 }

@@ -127,7 +127,10 @@ impl Watchdog {
     fn set(&mut self, now: Instant) {
         let span = 2 * TW_JITTER_MS + 1;
         let j = u64::from(self.jitter.next()) % span;
-        let ms = (self.tw.as_millis() as u64).saturating_add(j) - TW_JITTER_MS;
+        // Saturate: `as u64` would truncate a huge Tw to a tiny one and the
+        // subtraction could underflow.
+        let tw = u64::try_from(self.tw.as_millis()).unwrap_or(u64::MAX);
+        let ms = tw.saturating_add(j).saturating_sub(TW_JITTER_MS);
         self.deadline = Some(Instant(now.0.saturating_add(ms)));
     }
 
