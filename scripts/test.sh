@@ -21,6 +21,17 @@ command -v rustup >/dev/null || die "rustup is required (https://rustup.rs)"
 rustup target add thumbv7em-none-eabihf >/dev/null
 rustup component add clippy rustfmt >/dev/null
 
+step "build dependencies: libssl-dev, pkg-config (the diameter crate baseline in benches/ links OpenSSL)"
+need=()
+for p in libssl-dev pkg-config; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  [ "$(id -u)" = 0 ] || die "missing ${need[*]}: run 'sudo apt-get install ${need[*]}' first"
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${need[@]}" >/dev/null
+fi
+
 step "peers: tshark + freeDiameter (../shared/peers/install.sh)"
 [ -f "$shared/peers/install.sh" ] || die "missing $shared/peers (the shared/ folder must sit beside this checkout)"
 if ! command -v tshark >/dev/null || ! command -v freeDiameterd >/dev/null; then

@@ -73,10 +73,56 @@ fn run() -> usize {
     total + b.finish().map(|m| m.len()).unwrap_or(0)
 }
 
+/// The credit-control machines: a prepaid client session and the server
+/// answering it, in memory.
+fn charge() -> usize {
+    use diameter_cc::client::prepaid::{Parties, PrepaidClient, PrepaidConfig, Transmit};
+    use diameter_cc::dict::tgpp::{NodeFunctionality, RoleOfNode};
+    use diameter_cc::server::credit_control::{Balances, CcServer, CcServerConfig};
+    use diameter_core::time::Instant;
+    let cfg = PrepaidConfig::new("fw.example", "example", "example", "voice@fw");
+    let scfg = CcServerConfig::new("ocs.example", "example");
+    let mut balances = Balances::<4>::new();
+    balances.set("1001", black_box(60));
+    let mut server: CcServer<'_, _, 4> = CcServer::new(&scfg, balances);
+    let parties = Parties {
+        user_name: "1001",
+        subscription_id: "1001",
+        calling_party: "1001",
+        called_party: "1002",
+        role_of_node: RoleOfNode::Originating,
+        node_functionality: NodeFunctionality::As,
+    };
+    let Some(sid) = diameter_cc::session::session_id("fw.example", 1, black_box(2), None) else {
+        return 0;
+    };
+    let mut c = PrepaidClient::new(&cfg, sid, parties);
+    let mut req = [0u8; 512];
+    let mut ans = [0u8; 512];
+    let mut total = 0;
+    c.call_setup(Instant::ZERO);
+    while let Some(Ok(Transmit::Request { len, .. })) = c.poll_transmit(Instant::ZERO, &mut req) {
+        let Ok(m) = Message::parse_with(&req[..len], &diameter_cc::CreditControl) else {
+            break;
+        };
+        if let Ok(a) = server.handle_request(Instant::ZERO, &m, &mut ans) {
+            total += a.len();
+            if let Ok(am) = Message::parse_with(a, &diameter_cc::CreditControl) {
+                c.handle_answer(Instant::ZERO, &am);
+            }
+        }
+    }
+    while c.poll_event().is_some() {
+        total += 1;
+    }
+    total
+}
+
 #[no_mangle]
 #[link_section = ".text.reset"]
 extern "C" fn reset() -> ! {
     black_box(run());
+    black_box(charge());
     loop {
         core::hint::spin_loop();
     }
