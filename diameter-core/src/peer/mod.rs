@@ -663,7 +663,7 @@ impl<'c, const P: usize, const TX: usize> Peer<'c, P, TX> {
             self.state,
             PeerState::Closed | PeerState::Disconnecting | PeerState::Connecting
         ) {
-            self.stats.dropped += 1;
+            self.stats.dropped = self.stats.dropped.saturating_add(1);
             return Incoming::Dropped(DropReason::NotOpen);
         }
         let is_request = Header::new_checked(bytes)
@@ -673,7 +673,7 @@ impl<'c, const P: usize, const TX: usize> Peer<'c, P, TX> {
             Ok(m) => m,
             Err(e) if is_request => return self.reject(bytes, e),
             Err(_) => {
-                self.stats.dropped += 1;
+                self.stats.dropped = self.stats.dropped.saturating_add(1);
                 return Incoming::Dropped(DropReason::MalformedAnswer);
             }
         };
@@ -689,7 +689,7 @@ impl<'c, const P: usize, const TX: usize> Peer<'c, P, TX> {
             (PeerState::WaitCer | PeerState::WaitCea, CommandCode::DEVICE_WATCHDOG) => {}
             (PeerState::WaitCer | PeerState::WaitCea, _) => {
                 self.close(DownReason::ProtocolError(ResultCode::UNABLE_TO_COMPLY));
-                self.stats.dropped += 1;
+                self.stats.dropped = self.stats.dropped.saturating_add(1);
                 return Incoming::Dropped(DropReason::NotOpen);
             }
             _ => {}
@@ -699,11 +699,11 @@ impl<'c, const P: usize, const TX: usize> Peer<'c, P, TX> {
         self.apply_watchdog(now, wd);
         match code {
             CommandCode::CAPABILITIES_EXCHANGE => {
-                // A second CER/CEA on an open connection: §5.3 says CER is
-                // only sent once; answer a CER with 5012 and ignore a CEA.
+                // A CER on an open connection is answered with a CEA and
+                // the connection stays open (§5.6.1: I-Open/R-Open on
+                // Rcv-CER → Snd-CEA); a stray CEA is ignored.
                 if msg.is_request() {
-                    let e = Error::new(ErrorKind::CommandUnsupported);
-                    return self.reject(bytes, e);
+                    return self.on_cer_open(&msg);
                 }
                 Incoming::Handled
             }
@@ -765,7 +765,7 @@ impl<'c, const P: usize, const TX: usize> Peer<'c, P, TX> {
         dict: &D,
     ) -> Incoming<'m> {
         if !self.is_open() {
-            self.stats.dropped += 1;
+            self.stats.dropped = self.stats.dropped.saturating_add(1);
             return Incoming::Dropped(DropReason::NotOpen);
         }
         // The common application (0) is supported by every node (§2.4), as
@@ -799,7 +799,7 @@ impl<'c, const P: usize, const TX: usize> Peer<'c, P, TX> {
                 }
             }
             _ => {
-                self.stats.unmatched_answers += 1;
+                self.stats.unmatched_answers = self.stats.unmatched_answers.saturating_add(1);
                 Incoming::Dropped(DropReason::UnmatchedAnswer)
             }
         }
@@ -833,7 +833,7 @@ impl<'c, const P: usize, const TX: usize> Peer<'c, P, TX> {
         }
         let dup = seen && msg.flags().is_retransmit();
         if dup {
-            self.stats.duplicates += 1;
+            self.stats.duplicates = self.stats.duplicates.saturating_add(1);
         }
         dup
     }
@@ -884,6 +884,28 @@ impl<'c, const P: usize, const TX: usize> Peer<'c, P, TX> {
                 Incoming::Handled
             }
         }
+    }
+
+    fn on_cer_open<'m>(&mut self, msg: &Message<'m>) -> Incoming<'m> {
+        if let Err(e) = msg.validate_command(&base::CER, &base::Base, &self.config.parse) {
+            return self.reject(msg.as_bytes(), e);
+        }
+        let code = match negotiate(msg, &self.config.local) {
+            Ok(info) if info.origin_host == self.peer.origin_host => {
+                self.peer = info;
+                ResultCode::SUCCESS
+            }
+            Ok(_) => ResultCode::UNKNOWN_PEER,
+            Err(CapabilitiesError::NoCommonApplication) => ResultCode::NO_COMMON_APPLICATION,
+            Err(CapabilitiesError::Invalid(e)) => e.result_code(),
+            Err(CapabilitiesError::IdentityTooLong) => ResultCode::INVALID_AVP_LENGTH,
+        };
+        let local = self.config.local;
+        self.emit_answer_flags(msg, code.is_protocol_error(), |b| {
+            b.put(&base::RESULT_CODE, code.0);
+            local.put_capabilities(b);
+        });
+        Incoming::Handled
     }
 
     fn on_cea<'m>(&mut self, now: Instant, msg: &Message<'m>) -> Incoming<'m> {
@@ -1083,7 +1105,7 @@ impl<'c, const P: usize, const TX: usize> Peer<'c, P, TX> {
     }
 
     fn reject<'m>(&mut self, bytes: &[u8], e: Error) -> Incoming<'m> {
-        self.stats.rejected_requests += 1;
+        self.stats.rejected_requests = self.stats.rejected_requests.saturating_add(1);
         let start = self.tx.len();
         let _ = self.tx.resize(TX, 0);
         let id = self.config.identity();
@@ -1221,6 +1243,29 @@ mod tests {
             events(t, &mut i),
             [Event::Down(DownReason::Disconnected(0)), Event::Close]
         );
+    }
+
+    #[test]
+    fn cer_on_open_connection_gets_a_cea() {
+        let ci = PeerConfig::new(ident("client.example.org"));
+        let cr = PeerConfig::new(ident("server.example.org"));
+        let t0 = Instant::ZERO;
+        let mut i: Peer<'_, 8> = Peer::new(&ci, Role::Initiator, t0);
+        let mut r: Peer<'_, 8> = Peer::new(&cr, Role::Responder, t0);
+        i.start(t0);
+        i.handle_connected(t0);
+        r.handle_connected(t0);
+        let cer = i.transmit().to_vec();
+        pump(t0, &mut i, &mut r);
+        pump(t0, &mut r, &mut i);
+        let _ = (events(t0, &mut i), events(t0, &mut r));
+        // the same CER again, on the open connection (RFC 6733 §5.6.1)
+        assert_eq!(r.handle_message(t0, &cer, &base::Base), Incoming::Handled);
+        let cea = r.transmit().to_vec();
+        let m = Message::parse_with(&cea, &base::Base).unwrap();
+        assert_eq!(m.command_code(), CommandCode::CAPABILITIES_EXCHANGE);
+        assert_eq!(m.get(&base::RESULT_CODE).unwrap(), Some(2001));
+        assert!(r.is_open());
     }
 
     #[test]
