@@ -332,8 +332,10 @@ pub fn parse_validate(bytes: &[u8]) -> Result<Message<'_>, Error> {
 #[inline]
 pub fn full_decode(bytes: &[u8]) -> Result<(u32, u64), Error> {
     let m = Message::new_checked(bytes)?;
-    let mut acc = Acc::default();
-    acc.sum = u64::from(m.hop_by_hop()) ^ u64::from(m.command_code().0);
+    let mut acc = Acc {
+        n: 0,
+        sum: u64::from(m.hop_by_hop()) ^ u64::from(m.command_code().0),
+    };
     visit::<_, true>(m.avps(), &BenchDict, 0, &mut acc)?;
     Ok((acc.n, acc.sum))
 }
@@ -344,8 +346,10 @@ pub fn full_decode(bytes: &[u8]) -> Result<(u32, u64), Error> {
 #[inline]
 pub fn eager_decode(bytes: &[u8]) -> Result<(u32, u64), Error> {
     let m = Message::parse_with(bytes, &BenchDict)?;
-    let mut acc = Acc::default();
-    acc.sum = u64::from(m.hop_by_hop()) ^ u64::from(m.command_code().0);
+    let mut acc = Acc {
+        n: 0,
+        sum: u64::from(m.hop_by_hop()) ^ u64::from(m.command_code().0),
+    };
     visit::<_, false>(m.avps(), &BenchDict, 0, &mut acc)?;
     Ok((acc.n, acc.sum))
 }
