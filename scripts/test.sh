@@ -58,9 +58,14 @@ step "no-alloc firmware build with defmt"
 step "benches compile (run them with: cargo bench -p diameter-benches)"
 cargo bench -p diameter-benches --no-run --quiet
 
-if [ -d fuzz ] && [ -z "${QUICK:-}" ]; then
-  step "fuzz smoke run"
+if [ -z "${QUICK:-}" ]; then
+  step "fuzz smoke run: every target 30 s (scripts/fuzz.sh)"
   bash scripts/fuzz.sh smoke
+
+  step "Miri: diameter-core unit tests (checks the ASCII fast path's unsafe block)"
+  rustup toolchain list | grep -q '^nightly' || die "nightly toolchain missing (needed for Miri and cargo-fuzz)"
+  rustup +nightly component add miri rust-src >/dev/null
+  (cd diameter-core && cargo +nightly miri test --lib -q 2>&1 | tail -3)
 fi
 
 printf '\nALL CHECKS PASSED in %s s\n' "$(( $(date +%s) - t_start ))"
