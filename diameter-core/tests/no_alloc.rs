@@ -359,3 +359,103 @@ fn error_display() {
         assert!(store[..n].starts_with(b"unsupported Diameter version"));
     });
 }
+
+/// The peer machine: a whole connection (CER/CEA, a request and its
+/// answer, a DWR/DWA, DPR/DPA) between an initiator and a responder,
+/// with every byte moving through stack buffers.
+#[test]
+fn peer_machine_conversation() {
+    use diameter_core::peer::{App, Incoming, LocalIdentity, Peer, PeerConfig, Role};
+    use diameter_core::time::Instant;
+    use diameter_core::{AddressValue, ApplicationId, CommandCode};
+
+    const IP: [AddressValue<'static>; 1] = [AddressValue::V4([127, 0, 0, 1])];
+    const APPS: [App; 1] = [App::acct(3)];
+    fn ident(host: &'static str) -> LocalIdentity<'static> {
+        LocalIdentity {
+            origin_host: host,
+            origin_realm: "example.org",
+            host_ip_addresses: &IP,
+            vendor_id: 0,
+            product_name: "no-alloc",
+            firmware_revision: None,
+            origin_state_id: 1,
+            supported_vendor_ids: &[],
+            applications: &APPS,
+            inband_security_id: None,
+        }
+    }
+    let ci = PeerConfig::new(ident("client.example.org"));
+    let cr = PeerConfig::new(ident("server.example.org"));
+    assert_no_alloc("peer conversation", || {
+        let t0 = Instant::ZERO;
+        let mut i: Peer<'_, 8> = Peer::new(&ci, Role::Initiator, t0);
+        let mut r: Peer<'_, 8> = Peer::new(&cr, Role::Responder, t0);
+        let mut wire = [0u8; 4096];
+        // move i's output into r and back until quiet
+        fn pump(now: Instant, a: &mut Peer<'_, 8>, b: &mut Peer<'_, 8>, wire: &mut [u8]) {
+            let n = a.transmit().len();
+            wire[..n].copy_from_slice(a.transmit());
+            a.transmitted(n);
+            let mut rest = &wire[..n];
+            while let Ok(Frame::Complete(len)) = Framer::default().check(rest) {
+                let (m, r2) = rest.split_at(len);
+                rest = r2;
+                let _ = b.handle_message(now, m, &base::Base);
+            }
+            while a.poll_event(now).is_some() {}
+            while b.poll_event(now).is_some() {}
+        }
+        i.start(t0);
+        i.handle_connected(t0);
+        r.handle_connected(t0);
+        pump(t0, &mut i, &mut r, &mut wire);
+        pump(t0, &mut r, &mut i, &mut wire);
+        assert!(i.is_open() && r.is_open());
+        // an ACR and its ACA
+        let mut req = [0u8; 256];
+        let mut b = MessageBuilder::new(
+            &mut req,
+            HeaderRepr::request(
+                CommandCode::ACCOUNTING,
+                ApplicationId::BASE_ACCOUNTING,
+                0,
+                0,
+            )
+            .proxiable(true),
+        );
+        b.put(&base::SESSION_ID, "s;1")
+            .put(&base::ORIGIN_HOST, "client.example.org")
+            .put(&base::ORIGIN_REALM, "example.org")
+            .put(&base::DESTINATION_REALM, "example.org")
+            .put(
+                &base::ACCOUNTING_RECORD_TYPE,
+                base::AccountingRecordType::EventRecord,
+            )
+            .put(&base::ACCOUNTING_RECORD_NUMBER, 0);
+        let n = b.finish().unwrap().len();
+        i.send_request(t0, &mut req[..n], 1).unwrap();
+        let mut ans = [0u8; 256];
+        let a = match r.handle_message(t0, &req[..n], &base::Base) {
+            Incoming::Request { message, .. } => {
+                let mut b = MessageBuilder::answer_to(&mut ans, &message);
+                b.put(&base::RESULT_CODE, 2001);
+                b.finish().unwrap().len()
+            }
+            other => panic!("{other:?}"),
+        };
+        assert!(matches!(
+            i.handle_message(t0, &ans[..a], &base::Base),
+            Incoming::Answer { token: 1, .. }
+        ));
+        // watchdog, then disconnect
+        let t = i.poll_timeout().unwrap();
+        i.handle_timeout(t);
+        pump(t, &mut i, &mut r, &mut wire);
+        pump(t, &mut r, &mut i, &mut wire);
+        i.disconnect(t, base::DisconnectCause::Rebooting);
+        pump(t, &mut i, &mut r, &mut wire);
+        pump(t, &mut r, &mut i, &mut wire);
+        assert!(!i.is_open());
+    });
+}

@@ -118,11 +118,60 @@ fn charge() -> usize {
     total
 }
 
+/// The peer machine: capabilities exchange between two machines, in memory.
+fn peers() -> usize {
+    use diameter_core::peer::{App, LocalIdentity, Peer, PeerConfig, Role};
+    use diameter_core::time::Instant;
+    use diameter_core::AddressValue;
+    const IP: [AddressValue<'static>; 1] = [AddressValue::V4([10, 0, 0, 1])];
+    const APPS: [App; 1] = [App::auth(4)];
+    let ident = |host: &'static str| LocalIdentity {
+        origin_host: host,
+        origin_realm: "example",
+        host_ip_addresses: &IP,
+        vendor_id: 0,
+        product_name: "fw",
+        firmware_revision: Some(1),
+        origin_state_id: 1,
+        supported_vendor_ids: &[],
+        applications: &APPS,
+        inband_security_id: None,
+    };
+    let ci = PeerConfig::new(ident("fw.example"));
+    let cr = PeerConfig::new(ident("ocs.example"));
+    let t0 = Instant::ZERO;
+    let mut i: Peer<'_, 4, 1024> = Peer::new(&ci, Role::Initiator, t0);
+    let mut r: Peer<'_, 4, 1024> = Peer::new(&cr, Role::Responder, t0);
+    i.start(t0);
+    i.handle_connected(t0);
+    r.handle_connected(t0);
+    let mut buf = [0u8; 1024];
+    let mut total = 0;
+    for _ in 0..2 {
+        let n = i.transmit().len().min(buf.len());
+        buf[..n].copy_from_slice(&i.transmit()[..n]);
+        i.transmitted(n);
+        if let Ok(diameter_core::Frame::Complete(len)) = Framer::new(1024).check(&buf[..n]) {
+            let _ = r.handle_message(t0, &buf[..len], &base::Base);
+        }
+        let n = r.transmit().len().min(buf.len());
+        buf[..n].copy_from_slice(&r.transmit()[..n]);
+        r.transmitted(n);
+        if let Ok(diameter_core::Frame::Complete(len)) = Framer::new(1024).check(&buf[..n]) {
+            let _ = i.handle_message(t0, &buf[..len], &base::Base);
+        }
+        total += n;
+    }
+    while i.poll_event(t0).is_some() {}
+    total + usize::from(i.is_open())
+}
+
 #[no_mangle]
 #[link_section = ".text.reset"]
 extern "C" fn reset() -> ! {
     black_box(run());
     black_box(charge());
+    black_box(peers());
     loop {
         core::hint::spin_loop();
     }
