@@ -3,6 +3,7 @@
 //! session-based), postpaid (one CCR-Event) and accounting
 //! ([`accounting`], RFC 6733 §8.2/§9).
 
+pub mod accounting;
 pub mod postpaid;
 pub mod prepaid;
 

@@ -2,4 +2,5 @@
 //! server state machine) and the accounting server (RFC 6733 §8.2), used
 //! by our test charging server and by anyone building an OCS.
 
+pub mod accounting;
 pub mod credit_control;
