@@ -12,6 +12,14 @@
 //!   subset ([`dict::tgpp`]); the SIP accounting AVPs OpenSIPS sends
 //!   ([`dict::sip`]); and [`CreditControl`], one [`Dictionary`] for all of
 //!   it plus the RFC 6733 base.
+//! - [`msg`]: typed, borrowed views of CCR/CCA, ACR/ACA, RAR/RAA and
+//!   ASR/ASA (grammar-checked decode) and `Repr` structs that encode them.
+//! - [`client`]: the session machines a SIP proxy links: prepaid
+//!   (RFC 8506 §7 session-based), postpaid (one CCR-Event) and accounting
+//!   (RFC 6733 §8.2, §9).
+//! - [`server`]: the credit-control server (grants from a pluggable
+//!   [`server::credit_control::Rating`]) and the accounting server.
+//! - [`session`]: Session-Id (RFC 6733 §8.8), wall clock, driving order.
 //!
 //! Nothing here allocates; every table is `'static`.
 //!
@@ -33,6 +41,7 @@ extern crate std;
 
 pub mod client;
 pub mod dict;
+pub mod msg;
 pub mod server;
 pub mod session;
 

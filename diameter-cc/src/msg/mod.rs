@@ -1,0 +1,701 @@
+//! Typed Credit-Control and accounting messages: borrowed views to read,
+//! `Copy` "repr" structs to write.
+//!
+//! Read RFC 8506 §3 (CCR/CCA, and the RAR/ASR of a credit-control session)
+//! and RFC 6733 §8.3, §8.5 and §9.7 (RAR/RAA, ASR/ASA, ACR/ACA) first.
+//!
+//! | request | answer | decoded view | to encode | grammar |
+//! | --- | --- | --- | --- | --- |
+//! | CCR | CCA | [`Ccr`] / [`Cca`] | [`CcrRepr`] / [`CcaRepr`] | RFC 8506 §3.1 / §3.2 |
+//! | ACR | ACA | [`Acr`] / [`Aca`] | [`AcrRepr`] / [`AcaRepr`] | RFC 6733 §9.7.1 / §9.7.2 |
+//! | RAR | RAA | [`Rar`] / [`Raa`] | [`RarRepr`] / [`RaaRepr`] | RFC 6733 §8.3, RFC 8506 §3.3 / §3.4 |
+//! | ASR | ASA | [`Asr`] / [`Asa`] | [`AsrRepr`] / [`AsaRepr`] | RFC 6733 §8.5, RFC 8506 §3.5 / §3.6 |
+//!
+//! ## Decoding
+//!
+//! `Xxx::decode(&msg)` checks the Command-Code and the R bit (and, for
+//! CCR/CCA, the Application-Id 4 of RFC 8506 §3), validates the message
+//! against the command's grammar with [`CreditControl`] (so the precise
+//! [`Error`] comes back: 5005 naming the missing AVP, 5009, 5004 pointing at
+//! the bad value, ...; use [`Error::result_code`] and
+//! [`diameter_core::answer::error_answer`] to answer it), then reads every
+//! field in one pass over the AVPs. Nothing is copied: strings borrow from
+//! the message, repeated AVPs (Multiple-Services-Credit-Control,
+//! Used-Service-Unit, Subscription-Id, ...) are read through iterators
+//! ([`Groups`]) over the message bytes, and the whole [`Message`] stays in
+//! the `message` field so that AVPs without a field remain reachable.
+//!
+//! ## Encoding
+//!
+//! A repr holds the values to send: `&str`s, `Option`s for optional AVPs,
+//! slices for repeated ones. `write` appends its AVPs, in the order of the
+//! RFC grammar, to a [`MessageBuilder`] (so more AVPs can follow), and
+//! `encode` builds a whole message into a caller's buffer. Answers have
+//! `encode_answer_to(&request, buf)`, which takes the header, the
+//! identifiers and the Session-Id from the request
+//! ([`MessageBuilder::answer_to`], RFC 6733 §6.2).
+//!
+//! ```
+//! use diameter_cc::msg::{Ccr, CcrRepr, ImsRepr, ServiceUnit, SubscriptionId};
+//! use diameter_cc::dict::{CcRequestType, tgpp::{NodeFunctionality, RoleOfNode}};
+//! use diameter_cc::CreditControl;
+//! use diameter_core::Message;
+//!
+//! // The SCENARIOS "prepaid" CCR-I: Requested-Service-Unit plus the common tail.
+//! let ccr = CcrRepr {
+//!     user_name: Some("1001"),
+//!     subscription_ids: &[SubscriptionId::e164("1001")],
+//!     requested_service_unit: Some(ServiceUnit::time(10800)),
+//!     ims: Some(ImsRepr {
+//!         role_of_node: Some(RoleOfNode::Originating),
+//!         node_functionality: NodeFunctionality::As,
+//!         calling_party_address: Some("1001"),
+//!         called_party_address: Some("1002"),
+//!     }),
+//!     ..CcrRepr::new(
+//!         "call-id-1", "client.diameter.test", "diameter.test", "diameter.test",
+//!         "voice@OsipsDiamCCR", CcRequestType::Initial, 0,
+//!     )
+//! };
+//! let mut buf = [0u8; 512];
+//! let bytes = ccr.encode(CcrRepr::header(1, 1), &mut buf).unwrap();
+//!
+//! let msg = Message::parse_with(bytes, &CreditControl).unwrap();
+//! let got = Ccr::decode(&msg).unwrap();
+//! assert_eq!(got.cc_request_type, CcRequestType::Initial);
+//! assert_eq!(got.requested_service_unit.unwrap().cc_time, Some(10800));
+//! assert_eq!(got.ims.unwrap().called_party_address, Some("1002"));
+//! ```
+//!
+//! Nothing here allocates or panics on any input; every type is `no_std`.
+//!
+//! [`CreditControl`]: crate::CreditControl
+//! [`MessageBuilder`]: diameter_core::MessageBuilder
+//! [`MessageBuilder::answer_to`]: diameter_core::MessageBuilder::answer_to
+
+use core::fmt;
+
+use diameter_core::avp::AvpIter;
+use diameter_core::dict::{AvpDef, CommandDef};
+use diameter_core::message::decode_avp;
+use diameter_core::types::{AvpType, Grouped};
+use diameter_core::{
+    ApplicationId, Avp, AvpSet, Error, ErrorKind, Message, ParseConfig, ResultCode,
+};
+
+mod aca;
+mod acr;
+mod asr;
+mod cca;
+mod ccr;
+mod groups;
+mod mscc;
+mod rar;
+mod units;
+
+pub use aca::{Aca, AcaRepr};
+pub use acr::{Acr, AcrRepr};
+pub use asr::{Asa, AsaRepr, Asr, AsrRepr};
+pub use cca::{Cca, CcaRepr};
+pub use ccr::{Ccr, CcrRepr};
+pub use groups::{ImsInformation, ImsRepr, SubscriptionId};
+pub use mscc::{FinalUnitIndication, FinalUnitIndicationRepr, Mscc, MsccRepr, RedirectServer};
+pub use rar::{Raa, RaaRepr, Rar, RarRepr};
+pub use units::{CcMoney, CostInformation, ServiceUnit, UnitValue};
+
+/// An iterator over the Grouped AVPs of one definition in a set, each
+/// decoded into a typed view `T` (RFC 6733 §4.4).
+///
+/// This is what the `*[ Grouped-AVP ]` accessors return, e.g.
+/// [`Ccr::mscc`] for `*[ Multiple-Services-Credit-Control ]` (RFC 8506
+/// §8.16). It walks the message bytes in place: no allocation, no copy. A
+/// group whose content does not decode yields its error and iteration goes
+/// on with the next AVP; a malformed AVP header (impossible in a validated
+/// message) yields its error and ends the iteration.
+///
+/// ```
+/// use diameter_cc::msg::{Groups, Mscc, MsccRepr, ServiceUnit};
+/// use diameter_cc::{dict, CreditControl};
+/// use diameter_core::{HeaderRepr, CommandCode, ApplicationId, MessageBuilder, Message};
+///
+/// let mut buf = [0u8; 256];
+/// let mut b = MessageBuilder::new(&mut buf, HeaderRepr::request(
+///     CommandCode::CREDIT_CONTROL, ApplicationId::CREDIT_CONTROL, 1, 1));
+/// for rg in [10, 20] {
+///     b.grouped(&dict::MULTIPLE_SERVICES_CREDIT_CONTROL, |g| {
+///         MsccRepr { rating_group: Some(rg), ..MsccRepr::EMPTY }.write(g);
+///     });
+/// }
+/// let bytes = b.finish().unwrap();
+/// let msg = Message::parse_with(bytes, &CreditControl).unwrap();
+/// let groups = Groups::new(msg.avps(), &dict::MULTIPLE_SERVICES_CREDIT_CONTROL, Mscc::decode);
+/// let rgs: Vec<_> = groups.map(|m| m.unwrap().rating_group).collect();
+/// assert_eq!(rgs, [Some(10), Some(20)]);
+/// ```
+#[derive(Clone)]
+pub struct Groups<'a, T> {
+    iter: AvpIter<'a>,
+    code: u32,
+    vendor: u32,
+    decode: fn(AvpSet<'a>) -> Result<T, Error>,
+}
+
+impl<'a, T> Groups<'a, T> {
+    /// Iterate over the AVPs of `def` in `set`, decoding each one's content
+    /// with `decode` (any `fn(AvpSet) -> Result<T, Error>`, e.g. the
+    /// `decode` of this module's group types).
+    ///
+    /// ```
+    /// use diameter_cc::msg::{Groups, SubscriptionId};
+    /// use diameter_cc::dict;
+    /// use diameter_core::AvpSet;
+    /// let none = AvpSet::new(&[], 20);
+    /// let mut ids = Groups::new(none, &dict::SUBSCRIPTION_ID, SubscriptionId::decode);
+    /// assert!(ids.next().is_none());
+    /// ```
+    pub fn new(
+        set: AvpSet<'a>,
+        def: &AvpDef<Grouped>,
+        decode: fn(AvpSet<'a>) -> Result<T, Error>,
+    ) -> Self {
+        Groups {
+            iter: set.iter(),
+            code: def.code(),
+            vendor: def.vendor(),
+            decode,
+        }
+    }
+}
+
+impl<T> fmt::Debug for Groups<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Groups")
+            .field("code", &self.code)
+            .field("vendor", &self.vendor)
+            .field("remaining", &self.iter.remaining().len())
+            .finish()
+    }
+}
+
+impl<T> Iterator for Groups<'_, T> {
+    type Item = Result<T, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        for r in self.iter.by_ref() {
+            match r {
+                Ok(avp) if avp.is(self.code, self.vendor) => {
+                    return Some((self.decode)(avp.group_set()));
+                }
+                Ok(_) => {}
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        None
+    }
+}
+
+/// `*[ Multiple-Services-Credit-Control ]` of a CCR or CCA (RFC 8506
+/// §8.16), from [`Ccr::mscc`] and [`Cca::mscc`].
+///
+/// ```
+/// use diameter_cc::msg::{Mscc, MsccIter};
+/// fn rating_groups(it: MsccIter<'_>) -> impl Iterator<Item = Option<u32>> + '_ {
+///     it.filter_map(Result::ok).map(|m: Mscc<'_>| m.rating_group)
+/// }
+/// ```
+pub type MsccIter<'a> = Groups<'a, Mscc<'a>>;
+/// `*[ Used-Service-Unit ]` of a CCR or an MSCC (RFC 8506 §8.19), from
+/// [`Ccr::used_service_units`] and [`Mscc::used_service_units`].
+///
+/// ```
+/// use diameter_cc::msg::ServiceUnits;
+/// fn seconds(it: ServiceUnits<'_>) -> u32 {
+///     it.filter_map(Result::ok).filter_map(|u| u.cc_time).sum()
+/// }
+/// ```
+pub type ServiceUnits<'a> = Groups<'a, ServiceUnit>;
+/// `*[ Subscription-Id ]` of a CCR (RFC 8506 §8.46), from
+/// [`Ccr::subscription_ids`].
+///
+/// ```
+/// use diameter_cc::msg::SubscriptionIds;
+/// use diameter_cc::dict::SubscriptionIdType;
+/// fn msisdn<'a>(mut it: SubscriptionIds<'a>) -> Option<&'a str> {
+///     it.find_map(|s| s.ok().filter(|s| s.id_type == SubscriptionIdType::E164).map(|s| s.data))
+/// }
+/// ```
+pub type SubscriptionIds<'a> = Groups<'a, SubscriptionId<'a>>;
+
+// ---------------------------------------------------------------------------
+// Decoding helpers
+// ---------------------------------------------------------------------------
+
+/// Check the header against `def` (Command-Code, R bit, optionally the
+/// Application-Id), then validate the message against `def`'s grammar with
+/// the [`crate::CreditControl`] dictionary.
+pub(crate) fn check(
+    msg: &Message<'_>,
+    def: &CommandDef,
+    application: Option<ApplicationId>,
+    config: &ParseConfig,
+) -> Result<(), Error> {
+    if msg.command_code() != def.code {
+        return Err(Error::new(ErrorKind::CommandUnsupported));
+    }
+    if msg.is_request() != def.request {
+        return Err(Error::new(ErrorKind::InvalidHeaderBits));
+    }
+    if let Some(app) = application {
+        if msg.application_id() != app {
+            return Err(Error::new(ErrorKind::ApplicationUnsupported));
+        }
+    }
+    msg.validate_command(def, &crate::CreditControl, config)
+}
+
+/// [`check`] for an answer, tolerating the absence of the AVPs in
+/// `tolerated` (vendor 0) when the Result-Code is not a success.
+///
+/// RFC 6733 §7.2 only relaxes the command grammar for answers with the E
+/// bit, but failure answers built by a generic error path (such as
+/// [`diameter_core::answer::error_answer`] for a 5005, or a server that
+/// could not read the request) often lack the application's required
+/// answer AVPs: CC-Request-Type and CC-Request-Number in a CCA,
+/// Accounting-Record-Type and -Number in an ACA. Such an answer still
+/// carries the Result-Code the client must act on, so it is accepted.
+///
+/// This is sound because validation reports a missing AVP only after every
+/// AVP present passed its checks, and reports the first missing rule in
+/// grammar order: when that is one of `tolerated`, the rules before it are
+/// satisfied, and the callers pass every required rule after it.
+pub(crate) fn check_answer(
+    msg: &Message<'_>,
+    def: &CommandDef,
+    application: Option<ApplicationId>,
+    config: &ParseConfig,
+    tolerated: &[u32],
+) -> Result<(), Error> {
+    match check(msg, def, application, config) {
+        Err(e)
+            if e.kind() == ErrorKind::MissingAvp
+                && e.avp()
+                    .is_some_and(|a| a.vendor == 0 && tolerated.contains(&a.code))
+                && !matches!(
+                    msg.get(&crate::dict::base::RESULT_CODE),
+                    Ok(Some(rc)) if ResultCode::new(rc).is_success()
+                ) =>
+        {
+            Ok(())
+        }
+        r => r,
+    }
+}
+
+/// If `avp` is an AVP of `def`, decode it into `slot` (the first one wins)
+/// and return `true`.
+#[inline]
+pub(crate) fn take<'a, T: AvpType>(
+    slot: &mut Option<T::Value<'a>>,
+    avp: &Avp<'a>,
+    def: &AvpDef<T>,
+) -> Result<bool, Error> {
+    if !avp.is(def.info.code, def.info.vendor) {
+        return Ok(false);
+    }
+    if slot.is_none() {
+        *slot = Some(decode_avp::<T>(avp)?);
+    }
+    Ok(true)
+}
+
+/// If `avp` is a Grouped AVP of `def`, decode its content with `f` into
+/// `slot` (the first one wins) and return `true`.
+#[inline]
+pub(crate) fn take_group<'a, V>(
+    slot: &mut Option<V>,
+    avp: &Avp<'a>,
+    def: &AvpDef<Grouped>,
+    f: fn(AvpSet<'a>) -> Result<V, Error>,
+) -> Result<bool, Error> {
+    if !avp.is(def.info.code, def.info.vendor) {
+        return Ok(false);
+    }
+    if slot.is_none() {
+        *slot = Some(f(avp.group_set())?);
+    }
+    Ok(true)
+}
+
+/// A required value, or 5005 naming the missing AVP of `def`.
+#[inline]
+pub(crate) fn required<T, V>(slot: Option<V>, def: &AvpDef<T>) -> Result<V, Error> {
+    slot.ok_or_else(|| {
+        Error::missing(
+            def.info.code,
+            def.info.vendor,
+            def.info.flags.default_flags().0,
+        )
+    })
+}
+
+/// Read the AVPs of a set in one pass into `Option` slots:
+/// `scan!(avp; slot = DEF, ...; group slot = DEF => decode_fn, ...)`.
+/// Inside a `for` loop over the AVPs; `continue`s once an AVP is matched.
+macro_rules! scan {
+    ($avp:ident; $($slot:ident = $def:expr),* $(,)?; $(group $gslot:ident = $gdef:expr => $f:expr),* $(,)?) => {
+        $(
+            if $crate::msg::take(&mut $slot, &$avp, &$def)? {
+                continue;
+            }
+        )*
+        $(
+            if $crate::msg::take_group(&mut $gslot, &$avp, &$gdef, $f)? {
+                continue;
+            }
+        )*
+    };
+}
+pub(crate) use scan;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dict::{self, base};
+    use diameter_core::{CommandCode, HeaderRepr, MessageBuilder};
+
+    #[test]
+    fn groups_stop_after_an_error() {
+        // An MSCC whose Rating-Group has 3 bytes: decoding fails (5014),
+        // then the iterator ends.
+        let mut buf = [0u8; 128];
+        let mut b = MessageBuilder::new(
+            &mut buf,
+            HeaderRepr::request(
+                CommandCode::CREDIT_CONTROL,
+                ApplicationId::CREDIT_CONTROL,
+                1,
+                1,
+            ),
+        );
+        b.grouped(&dict::MULTIPLE_SERVICES_CREDIT_CONTROL, |g| {
+            g.put_raw(432, None, diameter_core::AvpFlags::MANDATORY, &[0, 0, 1]);
+        });
+        b.grouped(&dict::MULTIPLE_SERVICES_CREDIT_CONTROL, |g| {
+            g.put(&dict::RATING_GROUP, 1);
+        });
+        let bytes = b.finish().unwrap();
+        let m = Message::parse(bytes).unwrap();
+        let mut it = Groups::new(
+            m.avps(),
+            &dict::MULTIPLE_SERVICES_CREDIT_CONTROL,
+            Mscc::decode,
+        );
+        let e = it.next().unwrap().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidAvpLength);
+        assert_eq!(e.avp().unwrap().code, 432);
+        // The second MSCC is fine: a bad value ends only that group.
+        assert_eq!(it.next().unwrap().unwrap().rating_group, Some(1));
+        assert!(it.next().is_none());
+    }
+
+    #[test]
+    fn wrong_command_or_direction() {
+        let mut buf = [0u8; 128];
+        let hdr = HeaderRepr::request(CommandCode::DEVICE_WATCHDOG, ApplicationId::COMMON, 1, 1);
+        let mut b = MessageBuilder::new(&mut buf, hdr);
+        b.put(&base::ORIGIN_HOST, "a.example");
+        let bytes = b.finish().unwrap();
+        let m = Message::parse(bytes).unwrap();
+        assert_eq!(
+            Ccr::decode(&m).unwrap_err().kind(),
+            ErrorKind::CommandUnsupported
+        );
+        assert_eq!(
+            Acr::decode(&m).unwrap_err().kind(),
+            ErrorKind::CommandUnsupported
+        );
+    }
+
+    use crate::dict::base::{AccountingRecordType, TerminationCause};
+    use crate::dict::sip::{ServiceType, SipMethod};
+    use crate::dict::tgpp::{NodeFunctionality, ReportingReason, RoleOfNode};
+    use crate::dict::{
+        CcRequestType, CcSessionFailover, CheckBalanceResult, CreditControlFailureHandling,
+        DirectDebitingFailureHandling, FinalUnitAction, MultipleServicesIndicator,
+        RedirectAddressType, RequestedAction,
+    };
+    use diameter_core::dict::{CommandDef, Grammar};
+    use diameter_core::types::Timestamp;
+
+    /// AVPs of `set` appear in the order of `grammar`'s rules; AVPs the
+    /// grammar does not list (its `*[ AVP ]`) come after all listed ones.
+    /// Recurses into the groups `dict` knows.
+    fn assert_grammar_order(set: AvpSet<'_>, grammar: &Grammar, what: &str) {
+        let mut last = 0usize;
+        for avp in set.iter() {
+            let avp = avp.unwrap();
+            let pos = grammar
+                .rules
+                .iter()
+                .position(|r| r.code == avp.code() && r.vendor == avp.vendor())
+                .unwrap_or(usize::MAX);
+            assert!(
+                pos >= last,
+                "{what}: AVP {}/{} out of grammar order",
+                avp.code(),
+                avp.vendor()
+            );
+            last = pos;
+            use diameter_core::dict::Dictionary;
+            if let Some(info) = crate::CreditControl.avp(avp.code(), avp.vendor()) {
+                if !info.grammar.rules.is_empty() {
+                    assert_grammar_order(avp.group_set(), &info.grammar, info.name);
+                }
+            }
+        }
+    }
+
+    fn check_order(bytes: &[u8], def: &CommandDef) {
+        let m = Message::parse_with(bytes, &crate::CreditControl).unwrap();
+        m.validate(&crate::CreditControl).unwrap();
+        assert_grammar_order(m.avps(), &def.grammar, def.abbrev);
+    }
+
+    /// Every unit type of RFC 8506 §8.18.
+    const RSU: ServiceUnit = ServiceUnit {
+        reporting_reason: None,
+        tariff_time_change: None,
+        tariff_change_usage: None,
+        cc_time: Some(1),
+        cc_money: Some(CcMoney {
+            unit_value: UnitValue {
+                value_digits: 1,
+                exponent: Some(1),
+            },
+            currency_code: Some(1),
+        }),
+        cc_total_octets: Some(1),
+        cc_input_octets: Some(1),
+        cc_output_octets: Some(1),
+        cc_service_specific_units: Some(1),
+    };
+    /// §8.17 adds Tariff-Time-Change.
+    const GSU: ServiceUnit = ServiceUnit {
+        tariff_time_change: Some(Timestamp(1)),
+        ..RSU
+    };
+    /// §8.19 adds Tariff-Change-Usage (TS 32.299's Reporting-Reason, not in
+    /// the RFC grammar, is left out here).
+    const USU: ServiceUnit = ServiceUnit {
+        tariff_change_usage: Some(crate::dict::TariffChangeUsage::Indeterminate),
+        ..RSU
+    };
+
+    const FUI: FinalUnitIndicationRepr<'static> = FinalUnitIndicationRepr {
+        final_unit_action: FinalUnitAction::Redirect,
+        restriction_filter_rules: &["permit out ip from any to 10.0.0.1"],
+        filter_ids: &["f"],
+        redirect_server: Some(RedirectServer {
+            address_type: RedirectAddressType::Url,
+            address: "http://top.up",
+        }),
+    };
+
+    const MSCC: [MsccRepr<'static>; 1] = [MsccRepr {
+        granted_service_unit: Some(GSU),
+        requested_service_unit: Some(RSU),
+        used_service_units: &[USU, USU],
+        service_identifiers: &[1, 2],
+        rating_group: Some(1),
+        validity_time: Some(1),
+        result_code: Some(ResultCode::SUCCESS),
+        final_unit_indication: Some(FUI),
+        time_quota_threshold: Some(1),
+        volume_quota_threshold: Some(1),
+        unit_quota_threshold: Some(1),
+        quota_holding_time: Some(1),
+        quota_consumption_time: Some(1),
+        reporting_reason: Some(ReportingReason::Final),
+    }];
+
+    /// Every repr, with every field set, writes its AVPs in grammar order
+    /// (RFC 8506 §3.1, §3.2, §8; RFC 6733 §8.3, §8.5, §9.7).
+    #[test]
+    fn every_repr_writes_in_grammar_order() {
+        let mut buf = [0u8; 4096];
+        let ccr = CcrRepr {
+            destination_host: Some("ocs"),
+            user_name: Some("u"),
+            origin_state_id: Some(1),
+            event_timestamp: Some(Timestamp(1)),
+            subscription_ids: &[SubscriptionId::e164("1"), SubscriptionId::e164("2")],
+            service_identifier: Some(1),
+            termination_cause: Some(TerminationCause::Logout),
+            requested_service_unit: Some(RSU),
+            requested_action: Some(RequestedAction::CheckBalance),
+            used_service_units: &[USU],
+            multiple_services_indicator: Some(MultipleServicesIndicator::Supported),
+            mscc: &MSCC,
+            ims: Some(ImsRepr {
+                role_of_node: Some(RoleOfNode::Forwarding),
+                node_functionality: NodeFunctionality::PCscf,
+                calling_party_address: Some("a"),
+                called_party_address: Some("b"),
+            }),
+            ..CcrRepr::new("s", "h", "r", "r", "c@x", CcRequestType::Update, 1)
+        };
+        check_order(
+            ccr.encode(CcrRepr::header(1, 1), &mut buf).unwrap(),
+            &dict::CCR,
+        );
+        let cca = CcaRepr {
+            user_name: Some("u"),
+            cc_session_failover: Some(CcSessionFailover::NotSupported),
+            origin_state_id: Some(1),
+            event_timestamp: Some(Timestamp(1)),
+            granted_service_unit: Some(GSU),
+            mscc: &MSCC,
+            cost_information: Some(CostInformation {
+                unit_value: UnitValue {
+                    value_digits: 1,
+                    exponent: Some(-1),
+                },
+                currency_code: 1,
+                cost_unit: Some("min"),
+            }),
+            final_unit_indication: Some(FUI),
+            check_balance_result: Some(CheckBalanceResult::NoCredit),
+            credit_control_failure_handling: Some(CreditControlFailureHandling::Continue),
+            direct_debiting_failure_handling: Some(DirectDebitingFailureHandling::Continue),
+            validity_time: Some(1),
+            ..CcaRepr::new("s", ResultCode::SUCCESS, "h", "r", CcRequestType::Update, 1)
+        };
+        check_order(
+            cca.encode(CcaRepr::header(1, 1), &mut buf).unwrap(),
+            &dict::CCA,
+        );
+        let acr = AcrRepr {
+            acct_application_id: Some(3),
+            user_name: Some("u"),
+            destination_host: Some("d"),
+            acct_session_id: Some(b"x"),
+            acct_interim_interval: Some(1),
+            origin_state_id: Some(1),
+            event_timestamp: Some(Timestamp(1)),
+            service_type: Some(ServiceType::SipSession),
+            sip_method: Some(SipMethod::Invite),
+            sip_response_code: Some(200),
+            sip_from_tag: Some("f"),
+            sip_to_tag: Some("t"),
+            sip_call_duration: Some(1),
+            sip_call_setuptime: Some(1),
+            sip_call_created: Some(1),
+            sip_call_ms_duration: Some(1),
+            ..AcrRepr::new("s", "h", "r", "r", AccountingRecordType::StopRecord, 3)
+        };
+        check_order(
+            acr.encode(AcrRepr::header(1, 1), &mut buf).unwrap(),
+            &base::ACR,
+        );
+        let aca = AcaRepr {
+            acct_application_id: Some(3),
+            acct_interim_interval: Some(1),
+            ..AcaRepr::new(
+                "s",
+                ResultCode::SUCCESS,
+                "h",
+                "r",
+                AccountingRecordType::StopRecord,
+                3,
+            )
+        };
+        check_order(
+            aca.encode(AcaRepr::header(1, 1), &mut buf).unwrap(),
+            &base::ACA,
+        );
+        let rar = RarRepr {
+            user_name: Some("u"),
+            origin_state_id: Some(1),
+            cc_sub_session_id: Some(1),
+            g_s_u_pool_identifier: Some(1),
+            service_identifier: Some(1),
+            rating_group: Some(1),
+            ..RarRepr::new("s", "h", "r", "r", "c")
+        };
+        check_order(
+            rar.encode(RarRepr::header(1, 1), &mut buf).unwrap(),
+            &base::RAR,
+        );
+        let raa = RaaRepr {
+            user_name: Some("u"),
+            origin_state_id: Some(1),
+            ..RaaRepr::new("s", ResultCode::SUCCESS, "h", "r")
+        };
+        check_order(
+            raa.encode(RaaRepr::header(1, 1), &mut buf).unwrap(),
+            &base::RAA,
+        );
+        let asr = AsrRepr {
+            user_name: Some("u"),
+            origin_state_id: Some(1),
+            ..AsrRepr::new("s", "h", "r", "r", "c")
+        };
+        check_order(
+            asr.encode(AsrRepr::header(1, 1), &mut buf).unwrap(),
+            &base::ASR,
+        );
+        let asa = AsaRepr {
+            user_name: Some("u"),
+            origin_state_id: Some(1),
+            ..AsaRepr::new("s", ResultCode::SUCCESS, "h", "r")
+        };
+        check_order(
+            asa.encode(AsaRepr::header(1, 1), &mut buf).unwrap(),
+            &base::ASA,
+        );
+    }
+
+    /// `encode_answer_to` takes the Session-Id from the request and falls
+    /// back to the repr's when the request has none.
+    #[test]
+    fn answers_take_the_request_session_id() {
+        let mut req = [0u8; 128];
+        let mut b = MessageBuilder::new(&mut req, RarRepr::header(1, 2));
+        b.put(&base::ORIGIN_HOST, "ocs");
+        let no_sid = Message::parse(b.finish().unwrap()).unwrap();
+        let mut buf = [0u8; 256];
+        let a = RaaRepr::new("mine", ResultCode::SUCCESS, "c", "r");
+        let ans = Message::parse(a.encode_answer_to(&no_sid, &mut buf).unwrap()).unwrap();
+        assert_eq!(ans.session_id(), Some("mine"));
+        assert_eq!(ans.iter().next().unwrap().unwrap().code(), 263);
+
+        let mut req = [0u8; 256];
+        let with_sid = RarRepr::new("theirs", "ocs", "r", "r", "c")
+            .encode(RarRepr::header(1, 2), &mut req)
+            .unwrap();
+        let with_sid = Message::parse(with_sid).unwrap();
+        let ans = Message::parse(a.encode_answer_to(&with_sid, &mut buf).unwrap()).unwrap();
+        assert_eq!(ans.session_id(), Some("theirs"));
+        assert_eq!(ans.get_all(&base::SESSION_ID).count(), 1);
+        let raa = Raa::decode(&ans).unwrap();
+        assert_eq!(raa.session_id, "theirs");
+    }
+
+    /// A too-small buffer is an error with the size needed, for every repr.
+    #[test]
+    fn small_buffers_report_the_size_needed() {
+        let r = CcrRepr {
+            mscc: &MSCC,
+            ..CcrRepr::new("s", "h", "r", "r", "c@x", CcRequestType::Update, 1)
+        };
+        let mut big = [0u8; 2048];
+        let n = r.encode(CcrRepr::header(1, 1), &mut big).unwrap().len();
+        for size in [0, 19, 20, 100, n - 1] {
+            let mut small = [0u8; 2048];
+            assert_eq!(
+                r.encode(CcrRepr::header(1, 1), &mut small[..size]),
+                Err(diameter_core::EncodeError::BufferTooSmall { needed: n })
+            );
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! Any bytes → `Ccr` / `Cca` / `Acr` / `Aca` decoding never panics and
+//! agrees with the generic `Message` view: what a typed struct says is what
+//! `Message::get` says, MSCC iteration sees the same groups as `get_all`,
+//! and a typed decode succeeds only where the generic grammar check does.
+#![no_main]
+
+use diameter_cc::dict::{self, CreditControl};
+use diameter_cc::msg::{Aca, Acr, Cca, Ccr};
+use diameter_core::dict::base;
+use diameter_core::{Message, ParseConfig};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(msg) = Message::parse_with(data, &CreditControl) else {
+        return;
+    };
+    match Ccr::decode(&msg) {
+        Ok(ccr) => {
+            assert!(msg
+                .validate_command(&dict::CCR, &CreditControl, &ParseConfig::DEFAULT)
+                .is_ok());
+            assert_eq!(Some(ccr.session_id), msg.get(&base::SESSION_ID).unwrap());
+            assert_eq!(Some(ccr.origin_host), msg.get(&base::ORIGIN_HOST).unwrap());
+            assert_eq!(Some(ccr.cc_request_number), msg.get(&dict::CC_REQUEST_NUMBER).unwrap());
+            assert_eq!(Some(ccr.cc_request_type), msg.get(&dict::CC_REQUEST_TYPE).unwrap());
+            assert_eq!(ccr.user_name, msg.get(&base::USER_NAME).unwrap());
+            let typed = ccr.mscc().count();
+            let generic = msg.get_all(&dict::MULTIPLE_SERVICES_CREDIT_CONTROL).count();
+            assert_eq!(typed, generic, "MSCC count differs");
+            for m in ccr.mscc() {
+                let _ = m;
+            }
+        }
+        Err(e) => {
+            if let Some(off) = e.offset() {
+                assert!(off < data.len());
+            }
+        }
+    }
+    match Cca::decode(&msg) {
+        Ok(cca) => {
+            assert_eq!(Some(cca.session_id), msg.get(&base::SESSION_ID).unwrap());
+            assert_eq!(Some(cca.result_code.0), msg.get(&base::RESULT_CODE).unwrap());
+            assert_eq!(cca.cc_request_number, msg.get(&dict::CC_REQUEST_NUMBER).unwrap());
+            assert_eq!(
+                cca.mscc().count(),
+                msg.get_all(&dict::MULTIPLE_SERVICES_CREDIT_CONTROL).count()
+            );
+            for m in cca.mscc() {
+                let _ = m;
+            }
+        }
+        Err(e) => {
+            if let Some(off) = e.offset() {
+                assert!(off < data.len());
+            }
+        }
+    }
+    if let Ok(acr) = Acr::decode(&msg) {
+        assert!(msg.validate_command(&base::ACR, &CreditControl, &ParseConfig::DEFAULT).is_ok());
+        assert_eq!(Some(acr.session_id), msg.get(&base::SESSION_ID).unwrap());
+        assert_eq!(Some(acr.origin_host), msg.get(&base::ORIGIN_HOST).unwrap());
+    }
+    if let Ok(aca) = Aca::decode(&msg) {
+        assert_eq!(Some(aca.session_id), msg.get(&base::SESSION_ID).unwrap());
+    }
+});
