@@ -2,9 +2,8 @@
 //! exact commands are in `BENCHMARKS.md` at the workspace root.
 //!
 //! - [`load`]: the four messages of `../shared/bench-msgs/`.
-//! - [`BenchDict`]: the Credit-Control and 3GPP Ro AVPs the messages use, as
-//!   `const` [`AvpDef`]s, falling back to [`base::Base`]. A temporary stand-in
-//!   until the `diameter-cc` crate exists.
+//! - [`BenchDict`]: `diameter_cc::CreditControl`, the dictionary a user of
+//!   the stack has (RFC 8506 + TS 32.299 Ro + SIP accounting + RFC 6733 base).
 //! - [`bare_walk`]: the "bare AVP-header walk" baseline.
 //! - [`full_decode`]: `Message::new_checked`, then one pass over every AVP
 //!   (headers checked, Grouped AVPs recursed, every leaf decoded by its
@@ -15,16 +14,15 @@
 
 use std::path::PathBuf;
 
-use diameter_core::dict::{base, AvpInfo, CommandDef, FlagRules, Grammar, Rule};
+use diameter_core::dict::base;
 use diameter_core::message::{decode_avp, DEFAULT_MAX_DEPTH};
 use diameter_core::types::{
     Address, DataType, DiameterIdentity, DiameterUri, Enumerated, Enumeration, Float32, Float64,
-    Grouped, Integer32, Integer64, IpFilterRule, OctetString, Time, Unsigned32, Unsigned64,
-    Utf8String,
+    Integer32, Integer64, IpFilterRule, OctetString, Time, Unsigned32, Unsigned64, Utf8String,
 };
 use diameter_core::{
-    ApplicationId, AvpDef, AvpFlags, AvpSet, CommandCode, CommandFlags, Dictionary, EncodeError,
-    Error, ErrorKind, HeaderRepr, Message, MessageBuilder, Timestamp,
+    ApplicationId, AvpFlags, AvpSet, CommandCode, CommandFlags, Dictionary, EncodeError, Error,
+    ErrorKind, HeaderRepr, Message, MessageBuilder, Timestamp,
 };
 
 // ---------------------------------------------------------------------------
@@ -63,212 +61,23 @@ fn hex(s: &str) -> Option<Vec<u8>> {
 }
 
 // ---------------------------------------------------------------------------
-// Dictionary: RFC 8506 Credit-Control and 3GPP TS 32.299 AVPs of the messages
+// Dictionary: the real one of `diameter-cc` (RFC 8506, TS 32.299, base)
 
+/// The dictionary every row of ours uses: [`diameter_cc::CreditControl`].
+pub use diameter_cc::CreditControl as BenchDict;
 /// 3GPP Vendor-Id.
-pub const TGPP: u32 = 10415;
-
-/// Service-Context-Id (461), RFC 8506 §8.42.
-pub const SERVICE_CONTEXT_ID: AvpDef<Utf8String> =
-    AvpDef::new(461, 0, "Service-Context-Id", FlagRules::M);
-/// CC-Request-Type (416), RFC 8506 §8.3.
-pub const CC_REQUEST_TYPE: AvpDef<Enumerated<i32>> =
-    AvpDef::new(416, 0, "CC-Request-Type", FlagRules::M);
-/// CC-Request-Number (415), RFC 8506 §8.2.
-pub const CC_REQUEST_NUMBER: AvpDef<Unsigned32> =
-    AvpDef::new(415, 0, "CC-Request-Number", FlagRules::M);
-/// Subscription-Id-Type (450), RFC 8506 §8.47.
-pub const SUBSCRIPTION_ID_TYPE: AvpDef<Enumerated<i32>> =
-    AvpDef::new(450, 0, "Subscription-Id-Type", FlagRules::M);
-/// Subscription-Id-Data (444), RFC 8506 §8.48.
-pub const SUBSCRIPTION_ID_DATA: AvpDef<Utf8String> =
-    AvpDef::new(444, 0, "Subscription-Id-Data", FlagRules::M);
-/// CC-Time (420), RFC 8506 §8.21.
-pub const CC_TIME: AvpDef<Unsigned32> = AvpDef::new(420, 0, "CC-Time", FlagRules::M);
-/// CC-Total-Octets (421), RFC 8506 §8.23.
-pub const CC_TOTAL_OCTETS: AvpDef<Unsigned64> =
-    AvpDef::new(421, 0, "CC-Total-Octets", FlagRules::M);
-/// CC-Input-Octets (412), RFC 8506 §8.24.
-pub const CC_INPUT_OCTETS: AvpDef<Unsigned64> =
-    AvpDef::new(412, 0, "CC-Input-Octets", FlagRules::M);
-/// CC-Output-Octets (414), RFC 8506 §8.25.
-pub const CC_OUTPUT_OCTETS: AvpDef<Unsigned64> =
-    AvpDef::new(414, 0, "CC-Output-Octets", FlagRules::M);
-/// Multiple-Services-Indicator (455), RFC 8506 §8.40.
-pub const MULTIPLE_SERVICES_INDICATOR: AvpDef<Enumerated<i32>> =
-    AvpDef::new(455, 0, "Multiple-Services-Indicator", FlagRules::M);
-/// Service-Identifier (439), RFC 8506 §8.28.
-pub const SERVICE_IDENTIFIER: AvpDef<Unsigned32> =
-    AvpDef::new(439, 0, "Service-Identifier", FlagRules::M);
-/// Rating-Group (432), RFC 8506 §8.29.
-pub const RATING_GROUP: AvpDef<Unsigned32> = AvpDef::new(432, 0, "Rating-Group", FlagRules::M);
-/// Validity-Time (448), RFC 8506 §8.33.
-pub const VALIDITY_TIME: AvpDef<Unsigned32> = AvpDef::new(448, 0, "Validity-Time", FlagRules::M);
-/// Role-Of-Node (829/10415), TS 32.299.
-pub const ROLE_OF_NODE: AvpDef<Enumerated<i32>> =
-    AvpDef::new(829, TGPP, "Role-Of-Node", FlagRules::VM);
-/// Node-Functionality (862/10415), TS 32.299.
-pub const NODE_FUNCTIONALITY: AvpDef<Enumerated<i32>> =
-    AvpDef::new(862, TGPP, "Node-Functionality", FlagRules::VM);
-/// Calling-Party-Address (831/10415), TS 32.299.
-pub const CALLING_PARTY_ADDRESS: AvpDef<Utf8String> =
-    AvpDef::new(831, TGPP, "Calling-Party-Address", FlagRules::VM);
-/// Called-Party-Address (832/10415), TS 32.299.
-pub const CALLED_PARTY_ADDRESS: AvpDef<Utf8String> =
-    AvpDef::new(832, TGPP, "Called-Party-Address", FlagRules::VM);
-
-const SUBSCRIPTION_ID_RULES: &[Rule] = &[
-    Rule::required(&SUBSCRIPTION_ID_TYPE),
-    Rule::required(&SUBSCRIPTION_ID_DATA),
-];
-/// Subscription-Id (443), RFC 8506 §8.46 (no `*[ AVP ]`).
-pub const SUBSCRIPTION_ID: AvpDef<Grouped> = AvpDef::new(443, 0, "Subscription-Id", FlagRules::M)
-    .with_grammar(Grammar::closed(SUBSCRIPTION_ID_RULES));
-
-const UNIT_RULES: &[Rule] = &[
-    Rule::optional(&CC_TIME),
-    Rule::optional(&CC_TOTAL_OCTETS),
-    Rule::optional(&CC_INPUT_OCTETS),
-    Rule::optional(&CC_OUTPUT_OCTETS),
-];
-/// Requested-Service-Unit (437), RFC 8506 §8.18.
-pub const REQUESTED_SERVICE_UNIT: AvpDef<Grouped> =
-    AvpDef::new(437, 0, "Requested-Service-Unit", FlagRules::M)
-        .with_grammar(Grammar::open(UNIT_RULES));
-/// Granted-Service-Unit (431), RFC 8506 §8.17.
-pub const GRANTED_SERVICE_UNIT: AvpDef<Grouped> =
-    AvpDef::new(431, 0, "Granted-Service-Unit", FlagRules::M)
-        .with_grammar(Grammar::open(UNIT_RULES));
-/// Used-Service-Unit (446), RFC 8506 §8.19.
-pub const USED_SERVICE_UNIT: AvpDef<Grouped> =
-    AvpDef::new(446, 0, "Used-Service-Unit", FlagRules::M).with_grammar(Grammar::open(UNIT_RULES));
-
-const MSCC_RULES: &[Rule] = &[
-    Rule::optional(&GRANTED_SERVICE_UNIT),
-    Rule::optional(&REQUESTED_SERVICE_UNIT),
-    Rule::repeated(&USED_SERVICE_UNIT, 0, Rule::UNBOUNDED),
-    Rule::repeated(&SERVICE_IDENTIFIER, 0, Rule::UNBOUNDED),
-    Rule::optional(&RATING_GROUP),
-    Rule::optional(&VALIDITY_TIME),
-    Rule::optional(&base::RESULT_CODE),
-];
-/// Multiple-Services-Credit-Control (456), RFC 8506 §8.16.
-pub const MULTIPLE_SERVICES_CREDIT_CONTROL: AvpDef<Grouped> =
-    AvpDef::new(456, 0, "Multiple-Services-Credit-Control", FlagRules::M)
-        .with_grammar(Grammar::open(MSCC_RULES));
-
-const IMS_INFORMATION_RULES: &[Rule] = &[
-    Rule::optional(&ROLE_OF_NODE),
-    Rule::required(&NODE_FUNCTIONALITY),
-    Rule::repeated(&CALLING_PARTY_ADDRESS, 0, Rule::UNBOUNDED),
-    Rule::optional(&CALLED_PARTY_ADDRESS),
-];
-/// IMS-Information (876/10415), TS 32.299.
-pub const IMS_INFORMATION: AvpDef<Grouped> =
-    AvpDef::new(876, TGPP, "IMS-Information", FlagRules::VM)
-        .with_grammar(Grammar::open(IMS_INFORMATION_RULES));
-
-const SERVICE_INFORMATION_RULES: &[Rule] = &[Rule::optional(&IMS_INFORMATION)];
-/// Service-Information (873/10415), TS 32.299.
-pub const SERVICE_INFORMATION: AvpDef<Grouped> =
-    AvpDef::new(873, TGPP, "Service-Information", FlagRules::VM)
-        .with_grammar(Grammar::open(SERVICE_INFORMATION_RULES));
-
-const CCR_RULES: &[Rule] = &[
-    Rule::fixed(&base::SESSION_ID),
-    Rule::required(&base::ORIGIN_HOST),
-    Rule::required(&base::ORIGIN_REALM),
-    Rule::required(&base::DESTINATION_REALM),
-    Rule::required(&base::AUTH_APPLICATION_ID),
-    Rule::required(&SERVICE_CONTEXT_ID),
-    Rule::required(&CC_REQUEST_TYPE),
-    Rule::required(&CC_REQUEST_NUMBER),
-    Rule::optional(&base::EVENT_TIMESTAMP),
-    Rule::repeated(&SUBSCRIPTION_ID, 0, Rule::UNBOUNDED),
-    Rule::optional(&REQUESTED_SERVICE_UNIT),
-    Rule::repeated(&USED_SERVICE_UNIT, 0, Rule::UNBOUNDED),
-    Rule::optional(&MULTIPLE_SERVICES_INDICATOR),
-    Rule::repeated(&MULTIPLE_SERVICES_CREDIT_CONTROL, 0, Rule::UNBOUNDED),
-    Rule::optional(&SERVICE_INFORMATION),
-];
-/// Credit-Control-Request (RFC 8506 §3.1), the AVPs the benchmark uses.
-pub const CCR: CommandDef = CommandDef {
-    name: "Credit-Control-Request",
-    abbrev: "CCR",
-    code: CommandCode::CREDIT_CONTROL,
-    application: Some(ApplicationId::CREDIT_CONTROL),
-    request: true,
-    proxiable: true,
-    grammar: Grammar::open(CCR_RULES),
+pub const TGPP: u32 = diameter_cc::dict::tgpp::VENDOR_3GPP;
+pub use diameter_cc::dict::tgpp::{
+    CALLED_PARTY_ADDRESS, CALLING_PARTY_ADDRESS, IMS_INFORMATION, NODE_FUNCTIONALITY, ROLE_OF_NODE,
+    SERVICE_INFORMATION,
 };
-
-const CCA_RULES: &[Rule] = &[
-    Rule::fixed(&base::SESSION_ID),
-    Rule::required(&base::RESULT_CODE),
-    Rule::required(&base::ORIGIN_HOST),
-    Rule::required(&base::ORIGIN_REALM),
-    Rule::required(&base::AUTH_APPLICATION_ID),
-    Rule::required(&CC_REQUEST_TYPE),
-    Rule::required(&CC_REQUEST_NUMBER),
-    Rule::optional(&GRANTED_SERVICE_UNIT),
-    Rule::repeated(&MULTIPLE_SERVICES_CREDIT_CONTROL, 0, Rule::UNBOUNDED),
-];
-/// Credit-Control-Answer (RFC 8506 §3.2), the AVPs the benchmark uses.
-pub const CCA: CommandDef = CommandDef {
-    name: "Credit-Control-Answer",
-    abbrev: "CCA",
-    code: CommandCode::CREDIT_CONTROL,
-    application: Some(ApplicationId::CREDIT_CONTROL),
-    request: false,
-    proxiable: true,
-    grammar: Grammar::open(CCA_RULES),
+pub use diameter_cc::dict::{
+    CC_INPUT_OCTETS, CC_OUTPUT_OCTETS, CC_REQUEST_NUMBER, CC_REQUEST_TYPE, CC_TIME,
+    CC_TOTAL_OCTETS, GRANTED_SERVICE_UNIT, MULTIPLE_SERVICES_CREDIT_CONTROL,
+    MULTIPLE_SERVICES_INDICATOR, RATING_GROUP, REQUESTED_SERVICE_UNIT, SERVICE_CONTEXT_ID,
+    SERVICE_IDENTIFIER, SUBSCRIPTION_ID, SUBSCRIPTION_ID_DATA, SUBSCRIPTION_ID_TYPE,
+    USED_SERVICE_UNIT, VALIDITY_TIME,
 };
-
-/// The benchmark's dictionary: the AVPs above, then [`base::Base`].
-#[derive(Debug, Clone, Copy, Default)]
-pub struct BenchDict;
-
-impl Dictionary for BenchDict {
-    #[inline]
-    fn avp(&self, code: u32, vendor: u32) -> Option<&'static AvpInfo> {
-        let info: &'static AvpInfo = match (vendor, code) {
-            (0, 461) => &SERVICE_CONTEXT_ID.info,
-            (0, 416) => &CC_REQUEST_TYPE.info,
-            (0, 415) => &CC_REQUEST_NUMBER.info,
-            (0, 443) => &SUBSCRIPTION_ID.info,
-            (0, 450) => &SUBSCRIPTION_ID_TYPE.info,
-            (0, 444) => &SUBSCRIPTION_ID_DATA.info,
-            (0, 437) => &REQUESTED_SERVICE_UNIT.info,
-            (0, 431) => &GRANTED_SERVICE_UNIT.info,
-            (0, 446) => &USED_SERVICE_UNIT.info,
-            (0, 420) => &CC_TIME.info,
-            (0, 421) => &CC_TOTAL_OCTETS.info,
-            (0, 412) => &CC_INPUT_OCTETS.info,
-            (0, 414) => &CC_OUTPUT_OCTETS.info,
-            (0, 456) => &MULTIPLE_SERVICES_CREDIT_CONTROL.info,
-            (0, 455) => &MULTIPLE_SERVICES_INDICATOR.info,
-            (0, 439) => &SERVICE_IDENTIFIER.info,
-            (0, 432) => &RATING_GROUP.info,
-            (0, 448) => &VALIDITY_TIME.info,
-            (TGPP, 873) => &SERVICE_INFORMATION.info,
-            (TGPP, 876) => &IMS_INFORMATION.info,
-            (TGPP, 829) => &ROLE_OF_NODE.info,
-            (TGPP, 862) => &NODE_FUNCTIONALITY.info,
-            (TGPP, 831) => &CALLING_PARTY_ADDRESS.info,
-            (TGPP, 832) => &CALLED_PARTY_ADDRESS.info,
-            _ => return base::Base.avp(code, vendor),
-        };
-        Some(info)
-    }
-
-    fn command(&self, code: CommandCode, request: bool) -> Option<&'static CommandDef> {
-        match (code, request) {
-            (CommandCode::CREDIT_CONTROL, true) => Some(&CCR),
-            (CommandCode::CREDIT_CONTROL, false) => Some(&CCA),
-            _ => base::Base.command(code, request),
-        }
-    }
-}
 
 // ---------------------------------------------------------------------------
 // Decoding
@@ -707,11 +516,11 @@ fn encode_ccr<'b>(v: &Ccr<'_>, buf: &'b mut [u8]) -> Result<&'b [u8], EncodeErro
         .put(&base::DESTINATION_REALM, v.destination_realm)
         .put(&base::AUTH_APPLICATION_ID, v.auth_application_id)
         .put(&SERVICE_CONTEXT_ID, v.service_context_id)
-        .put(&CC_REQUEST_TYPE, v.cc_request_type)
+        .put(&CC_REQUEST_TYPE, v.cc_request_type.into())
         .put(&CC_REQUEST_NUMBER, v.cc_request_number)
         .put(&base::EVENT_TIMESTAMP, Timestamp(v.event_timestamp))
         .grouped(&SUBSCRIPTION_ID, |g| {
-            g.put(&SUBSCRIPTION_ID_TYPE, v.subscription_id.0)
+            g.put(&SUBSCRIPTION_ID_TYPE, v.subscription_id.0.into())
                 .put(&SUBSCRIPTION_ID_DATA, v.subscription_id.1);
         });
     if let Some(t) = v.requested_cc_time {
@@ -720,7 +529,7 @@ fn encode_ccr<'b>(v: &Ccr<'_>, buf: &'b mut [u8]) -> Result<&'b [u8], EncodeErro
         });
     }
     if let Some(m) = v.multiple_services_indicator {
-        b.put(&MULTIPLE_SERVICES_INDICATOR, m);
+        b.put(&MULTIPLE_SERVICES_INDICATOR, m.into());
     }
     for m in &v.mscc {
         b.grouped(&MULTIPLE_SERVICES_CREDIT_CONTROL, |g| {
@@ -739,8 +548,8 @@ fn encode_ccr<'b>(v: &Ccr<'_>, buf: &'b mut [u8]) -> Result<&'b [u8], EncodeErro
     }
     b.grouped(&SERVICE_INFORMATION, |g| {
         g.grouped(&IMS_INFORMATION, |g| {
-            g.put(&ROLE_OF_NODE, v.ims.role_of_node)
-                .put(&NODE_FUNCTIONALITY, v.ims.node_functionality)
+            g.put(&ROLE_OF_NODE, v.ims.role_of_node.into())
+                .put(&NODE_FUNCTIONALITY, v.ims.node_functionality.into())
                 .put(&CALLING_PARTY_ADDRESS, v.ims.calling)
                 .put(&CALLED_PARTY_ADDRESS, v.ims.called);
         });
@@ -762,7 +571,7 @@ fn encode_cca<'b>(v: &Cca<'_>, buf: &'b mut [u8]) -> Result<&'b [u8], EncodeErro
         .put(&base::ORIGIN_HOST, v.origin_host)
         .put(&base::ORIGIN_REALM, v.origin_realm)
         .put(&base::AUTH_APPLICATION_ID, v.auth_application_id)
-        .put(&CC_REQUEST_TYPE, v.cc_request_type)
+        .put(&CC_REQUEST_TYPE, v.cc_request_type.into())
         .put(&CC_REQUEST_NUMBER, v.cc_request_number)
         .grouped(&GRANTED_SERVICE_UNIT, |g| {
             g.put(&CC_TIME, v.granted_cc_time);
