@@ -555,7 +555,8 @@ fn server_abort_and_reauth_requests() {
     };
     let a = Message::parse_with(&raa, &CreditControl).unwrap();
     a.validate(&CreditControl).unwrap();
-    assert_eq!(a.get(&base::RESULT_CODE).unwrap(), Some(2001));
+    // RFC 8506 §5.5: 2002 DIAMETER_LIMITED_SUCCESS, a CCR-U follows
+    assert_eq!(a.get(&base::RESULT_CODE).unwrap(), Some(2002));
     assert_eq!(a.hop_by_hop(), m.hop_by_hop());
     let x = net.exchange(Instant::from_secs(5), &mut c, &mut server);
     assert!(x[0].0.contains(&"CC-Request-Type=2".to_string()));

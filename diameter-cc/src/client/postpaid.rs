@@ -18,7 +18,7 @@ use core::time::Duration;
 
 use diameter_core::dict::base::{self, TerminationCause};
 use diameter_core::time::Instant;
-use diameter_core::{EncodeError, Message, ResultCode};
+use diameter_core::{CommandCode, EncodeError, Message, ResultCode};
 
 use super::{CcrFields, CcrTarget, Parties};
 use crate::dict::{self, CcRequestType, DirectDebitingFailureHandling};
@@ -177,24 +177,47 @@ impl<'c, 's> PostpaidClient<'c, 's> {
         }
     }
 
-    /// The CCA-Event.
-    pub fn handle_answer(&mut self, _now: Instant, cca: &Message<'_>) {
-        if self.state != PostpaidState::PendingEvent || !self.sent {
+    /// The CCA-Event, matched to the CCR by the transport. Other messages
+    /// and answers with another CC-Request-Number are ignored; an answer
+    /// without CC-Request-Number (an error answer with the E bit, RFC 6733
+    /// §7.2) is taken as the CCR's. A "temporary error" (DIAMETER_TOO_BUSY,
+    /// UNABLE_TO_DELIVER, LOOP_DETECTED: nothing was debited) is handled
+    /// like a failure to send (RFC 8506 §6.5, Table 5); any other
+    /// Result-Code ends the session with [`PostpaidEvent::Charged`] (a
+    /// failed answer deletes the request whatever the DDFH, §6.5). A late
+    /// answer to an earlier copy is accepted while the resend waits.
+    pub fn handle_answer(&mut self, now: Instant, cca: &Message<'_>) {
+        if cca.is_request() || cca.command_code() != CommandCode::CREDIT_CONTROL {
             return;
         }
-        if cca.get(&dict::CC_REQUEST_NUMBER).ok().flatten() != Some(0) {
+        if self.state != PostpaidState::PendingEvent || self.attempts == 0 {
             return;
         }
-        let rc = cca
-            .get(&base::RESULT_CODE)
-            .ok()
-            .flatten()
-            .unwrap_or(ResultCode::UNABLE_TO_COMPLY.0);
-        self.event(PostpaidEvent::Charged(ResultCode(rc)));
+        match cca.get(&dict::CC_REQUEST_NUMBER) {
+            Ok(Some(0)) | Ok(None) => {}
+            _ => return,
+        }
+        let rc = ResultCode(
+            cca.get(&base::RESULT_CODE)
+                .ok()
+                .flatten()
+                .unwrap_or(ResultCode::UNABLE_TO_COMPLY.0),
+        );
+        if rc == ResultCode::TOO_BUSY
+            || rc == ResultCode::UNABLE_TO_DELIVER
+            || rc == ResultCode::LOOP_DETECTED
+        {
+            self.handle_request_failed(now);
+            return;
+        }
+        self.event(PostpaidEvent::Charged(rc));
         self.finish();
     }
 
-    /// The CCR-Event was not answered (Tx, peer time-out or hand-back).
+    /// The CCR-Event was not answered (Tx, peer time-out or hand-back):
+    /// Direct-Debiting-Failure-Handling TERMINATE_OR_BUFFER resends it (T
+    /// flag) until [`PostpaidConfig::max_attempts`] were made (at least
+    /// one), CONTINUE gives it up ([`PostpaidEvent::Undelivered`]).
     pub fn handle_request_failed(&mut self, _now: Instant) {
         if self.state != PostpaidState::PendingEvent || !self.sent {
             return;

@@ -23,9 +23,23 @@
 //! | hangup / grant used up | CCR-T | 3 / n | Termination-Cause 1 or 6, USU{CC-Time used} |
 //!
 //! Only one CCR is outstanding at a time (RFC 8506 §5.1); a hangup during a
-//! pending CCR-U is sent as CCR-T once the CCA-U arrives. Usage in every
-//! Used-Service-Unit is the time since the previous report, so the sum over
-//! a session is the call's duration.
+//! pending CCR-U is sent as CCR-T once the CCA-U arrives, with the usage up
+//! to the hangup. Usage in every Used-Service-Unit is the time since the
+//! previous report, counted so that the sum over a session is the call's
+//! duration (answer to hangup, rounded to the second).
+//!
+//! Failures follow RFC 8506 §5.7 and §7 Tables 3 and 4 with the
+//! Credit-Control-Failure-Handling (CCFH) in force: when Tx expires,
+//! TERMINATE ends the service while CONTINUE and RETRY_AND_TERMINATE grant
+//! it ([`PrepaidEvent::Allowed`] `None`) and keep waiting for a late answer;
+//! a failure to send (or a temporary error) is retried once under
+//! RETRY_AND_TERMINATE, granted under CONTINUE and refused under TERMINATE.
+//! Deliberate departure from Table 4: once a CCA-I succeeded the session
+//! always ends with exactly one CCR-T (even when failure handling ends the
+//! service, or continues it unsupervised until the hangup), so the server
+//! gets the final usage and releases its reservation at once; the only
+//! exception is 4011 (credit control not applicable), after which no CCR is
+//! sent.
 
 use core::time::Duration;
 
@@ -150,7 +164,8 @@ pub enum DenyReason {
     Result(ResultCode),
     /// Success, but Granted-Service-Unit CC-Time 0: no credit.
     NoCredit,
-    /// No CCA within Tx and the failure handling says TERMINATE.
+    /// No CCA (Tx expired, or the request failed) and the failure handling
+    /// says TERMINATE (RETRY_AND_TERMINATE: after its one retry).
     Timeout,
 }
 
@@ -174,7 +189,10 @@ pub enum TerminateReason {
 pub enum PrepaidEvent {
     /// Let the call through. `Some(n)`: the call may last `n` seconds from
     /// answer (set the dialog timer); `None`: no limit (credit control not
-    /// applicable, 4011, or failure handling CONTINUE).
+    /// applicable, 4011, or failure handling granting the service: CONTINUE,
+    /// or Tx expired under CONTINUE or RETRY_AND_TERMINATE). After a `None`
+    /// granted at Tx expiry, a late CCA-I may still bring `Some(n)`, and a
+    /// late failure a [`PrepaidEvent::TerminateCall`].
     Allowed {
         /// Seconds granted.
         seconds: Option<u32>,
@@ -227,9 +245,16 @@ struct Outgoing {
     used: Option<u32>,
     /// Event-Timestamp.
     at: Instant,
+    /// When it was (last) written by `poll_transmit`.
+    sent_at: Instant,
     sent: bool,
     retransmission: bool,
     retried: bool,
+    /// Tx expired for this transmission; waiting for a late answer.
+    waiting: bool,
+    /// Tx expired with CONTINUE or RETRY_AND_TERMINATE and the service was
+    /// granted while waiting (RFC 8506 §5.7).
+    granted: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -240,6 +265,58 @@ struct ServerRequest {
 
 /// Bound on queued events and answers.
 const QUEUE: usize = 8;
+
+/// After Tx expired with CONTINUE or RETRY_AND_TERMINATE the client keeps
+/// waiting for a late answer "until the timeout of the request (e.g., 120
+/// seconds)" (RFC 8506 §5.7): it gives the request up this many Tx after it
+/// was sent (120 s with the default Tx of 10 s), unless the transport
+/// reports the failure first ([`PrepaidClient::handle_request_failed`]).
+const LATE_ANSWER_FACTOR: u32 = 12;
+
+/// How a CCA's Result-Code is handled (RFC 8506 §7, Tables 3 and 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// 2xxx.
+    Success,
+    /// 4011 DIAMETER_CREDIT_CONTROL_NOT_APPLICABLE: grant the service, end
+    /// credit control (Idle).
+    NotApplicable,
+    /// "Temporary error": DIAMETER_TOO_BUSY, UNABLE_TO_DELIVER or
+    /// LOOP_DETECTED, handled as a failure to send.
+    Temporary,
+    /// Refused whatever the CCFH: END_USER_SERVICE_DENIED (and USER_UNKNOWN
+    /// on the initial request), as the tables list, and every other
+    /// transient failure such as 4012 CREDIT_LIMIT_REACHED (the account
+    /// cannot cover the service, §9.1).
+    Refused,
+    /// "Failed answer" (any other code): the CCFH decides.
+    Failed,
+}
+
+fn classify(rc: ResultCode, initial: bool) -> Outcome {
+    if rc.is_success() {
+        Outcome::Success
+    } else if rc == ResultCode::CREDIT_CONTROL_NOT_APPLICABLE {
+        Outcome::NotApplicable
+    } else if rc == ResultCode::TOO_BUSY
+        || rc == ResultCode::UNABLE_TO_DELIVER
+        || rc == ResultCode::LOOP_DETECTED
+    {
+        Outcome::Temporary
+    } else if rc.is_transient_failure() || (initial && rc == ResultCode::USER_UNKNOWN) {
+        Outcome::Refused
+    } else {
+        Outcome::Failed
+    }
+}
+
+const fn terminate_reason(d: DenyReason) -> TerminateReason {
+    match d {
+        DenyReason::Result(rc) => TerminateReason::Refused(rc),
+        DenyReason::NoCredit => TerminateReason::CreditExhausted,
+        DenyReason::Timeout => TerminateReason::Timeout,
+    }
+}
 
 /// One prepaid call's credit-control session.
 #[derive(Debug)]
@@ -255,8 +332,10 @@ pub struct PrepaidClient<'c, 's> {
     failure_handling: CreditControlFailureHandling,
     /// Call answered at.
     answered: Option<Instant>,
-    /// Usage reported up to this instant.
-    reported_until: Option<Instant>,
+    /// The call ended (or had to end) at: usage stops here.
+    ended_at: Option<Instant>,
+    /// Seconds of usage reported so far (sum of every USU sent).
+    reported: u32,
     /// Granted seconds not yet re-authorised (for Allowed before answer).
     granted: Option<u32>,
     /// The grant runs out at.
@@ -267,6 +346,9 @@ pub struct PrepaidClient<'c, 's> {
     final_units: bool,
     /// The application hung up (or must) while a CCR was outstanding.
     end_pending: Option<TerminationCause>,
+    /// The call was answered while a CCR-U was outstanding: the CCR-U of
+    /// [`PrepaidConfig::update_on_answer`] is still to be sent.
+    answer_update_owed: bool,
     terminations: u8,
 }
 
@@ -284,13 +366,15 @@ impl<'c, 's> PrepaidClient<'c, 's> {
             events: heapless::Deque::new(),
             failure_handling: config.failure_handling,
             answered: None,
-            reported_until: None,
+            ended_at: None,
+            reported: 0,
             granted: None,
             grant_deadline: None,
             validity_deadline: None,
             tx_deadline: None,
             final_units: false,
             end_pending: None,
+            answer_update_owed: false,
             terminations: 0,
         }
     }
@@ -319,6 +403,13 @@ impl<'c, 's> PrepaidClient<'c, 's> {
         }
     }
 
+    /// Grant the service, unless the call is already over.
+    fn allow(&mut self, seconds: Option<u32>) {
+        if self.end_pending.is_none() {
+            self.event(PrepaidEvent::Allowed { seconds });
+        }
+    }
+
     fn queue(
         &mut self,
         now: Instant,
@@ -336,9 +427,12 @@ impl<'c, 's> PrepaidClient<'c, 's> {
             requested,
             used,
             at: now,
+            sent_at: now,
             sent: false,
             retransmission: false,
             retried: false,
+            waiting: false,
+            granted: false,
         });
         self.state = match t {
             CcRequestType::Initial => PrepaidState::PendingInitial,
@@ -351,16 +445,34 @@ impl<'c, 's> PrepaidClient<'c, 's> {
         self.tx_deadline = None;
     }
 
-    /// Usage since the last report, and mark it reported.
+    /// Usage since the last report (answer to hangup, or to `now` while the
+    /// call runs), and mark it reported. Whole seconds of the running total
+    /// are reported, so the reports add up to the rounded duration.
     fn take_usage(&mut self, now: Instant) -> u32 {
-        match self.reported_until {
-            Some(t) => {
-                let used = seconds_between(t, now);
-                self.reported_until = Some(now);
-                used
-            }
-            None => 0,
+        let Some(a) = self.answered else {
+            return 0;
+        };
+        let until = self.ended_at.unwrap_or(now);
+        let total = seconds_between(a, until);
+        let used = total.saturating_sub(self.reported);
+        self.reported = self.reported.max(total);
+        used
+    }
+
+    /// The grant running out ends the call (rather than re-authorising).
+    fn terminate_on_exhaustion(&self) -> bool {
+        self.config.on_exhaustion == OnExhaustion::Terminate || self.final_units
+    }
+
+    /// The call must end (hangup, abort, grant used up) while a CCR is
+    /// outstanding: remember it; the CCR-T follows the answer.
+    fn end_later(&mut self, now: Instant, cause: TerminationCause) {
+        if self.end_pending.is_none() {
+            self.end_pending = Some(cause);
+            self.ended_at = Some(now);
         }
+        // Usage stops now, whatever the answer says.
+        self.grant_deadline = None;
     }
 
     // ---- call events --------------------------------------------------------
@@ -376,39 +488,47 @@ impl<'c, 's> PrepaidClient<'c, 's> {
     }
 
     /// The call was answered: usage counts from now; the grant timer starts.
+    /// With [`PrepaidConfig::update_on_answer`] a CCR-U (RSU 0, Event-Timestamp
+    /// = answer time) follows, once no other CCR is outstanding.
     pub fn call_answered(&mut self, now: Instant) {
         if self.answered.is_some()
+            || self.end_pending.is_some()
             || !matches!(
                 self.state,
-                PrepaidState::Open | PrepaidState::PendingInitial
+                PrepaidState::Open | PrepaidState::PendingInitial | PrepaidState::PendingUpdate
             )
         {
             return;
         }
         self.answered = Some(now);
-        self.reported_until = Some(now);
         if let Some(g) = self.granted {
             self.grant_deadline = Some(now + Duration::from_secs(u64::from(g)));
         }
-        if self.state == PrepaidState::Open && self.config.update_on_answer {
-            self.queue(now, CcRequestType::Update, None, Some(0), None);
+        if self.config.update_on_answer {
+            match self.state {
+                PrepaidState::Open => {
+                    self.queue(now, CcRequestType::Update, None, Some(0), None);
+                }
+                PrepaidState::PendingUpdate => self.answer_update_owed = true,
+                // Sent after the CCA-I.
+                _ => {}
+            }
         }
     }
 
     /// The call ended (BYE, CANCEL, or the application's own reason):
     /// send the CCR-Termination with the usage (Termination-Cause 1,
-    /// DIAMETER_LOGOUT, for a hangup).
+    /// DIAMETER_LOGOUT, for a hangup). While a CCR is outstanding the
+    /// termination is queued (RFC 8506 §7 "User service terminated") and the
+    /// usage stops now.
     pub fn call_ended(&mut self, now: Instant, cause: TerminationCause) {
         match self.state {
-            PrepaidState::Open => self.terminate(now, cause),
+            PrepaidState::Open => {
+                self.ended_at = Some(now);
+                self.terminate(now, cause);
+            }
             PrepaidState::PendingInitial | PrepaidState::PendingUpdate => {
-                if self.end_pending.is_none() {
-                    self.end_pending = Some(cause);
-                }
-                // Usage stops now, whatever the answer says.
-                if self.answered.is_some() {
-                    self.grant_deadline = None;
-                }
+                self.end_later(now, cause);
             }
             PrepaidState::Idle => {
                 self.state = PrepaidState::Ended;
@@ -422,6 +542,7 @@ impl<'c, 's> PrepaidClient<'c, 's> {
         let used = self.take_usage(now);
         self.grant_deadline = None;
         self.validity_deadline = None;
+        self.answer_update_owed = false;
         self.queue(
             now,
             CcRequestType::Termination,
@@ -437,23 +558,39 @@ impl<'c, 's> PrepaidClient<'c, 's> {
         self.tx_deadline = None;
         self.grant_deadline = None;
         self.validity_deadline = None;
+        self.answer_update_owed = false;
         self.event(PrepaidEvent::Finished);
     }
 
     // ---- Diameter input -------------------------------------------------------
 
-    /// A CCA for this session. Answers that do not match the outstanding
-    /// CCR (CC-Request-Number) are ignored (RFC 8506 §5.1).
+    /// A CCA for this session, matched to its CCR by the transport
+    /// (Hop-by-Hop and End-to-End identifiers). Other messages, and answers
+    /// whose CC-Request-Number is not the outstanding CCR's, are ignored
+    /// (RFC 8506 §5.1). An answer without CC-Request-Number (an error answer
+    /// with the E bit, RFC 6733 §7.2) is taken as the outstanding CCR's.
+    ///
+    /// Result-Codes follow RFC 8506 §7 Tables 3 and 4: 4011 grants the
+    /// service without credit control; DIAMETER_TOO_BUSY,
+    /// UNABLE_TO_DELIVER and LOOP_DETECTED are "temporary errors" handled
+    /// like a failure to send ([`PrepaidClient::handle_request_failed`]);
+    /// 4010, other 4xxx (4012...) and, on the CCR-I, 5030 refuse the service;
+    /// any other failure is a "failed answer" for which the
+    /// Credit-Control-Failure-Handling decides (CONTINUE grants the service).
     pub fn handle_answer(&mut self, now: Instant, cca: &Message<'_>) {
-        let Some(out) = self.out.filter(|o| o.sent) else {
-            return;
-        };
-        let number = cca.get(&dict::CC_REQUEST_NUMBER).ok().flatten();
-        if number != Some(out.number) {
+        if cca.is_request() || cca.command_code() != CommandCode::CREDIT_CONTROL {
             return;
         }
-        self.out = None;
-        self.tx_deadline = None;
+        // A late answer to the previous copy is good while a retransmission
+        // waits to be sent.
+        let Some(out) = self.out.filter(|o| o.sent || o.retransmission) else {
+            return;
+        };
+        match cca.get(&dict::CC_REQUEST_NUMBER) {
+            Ok(Some(n)) if n == out.number => {}
+            Ok(None) => {}
+            _ => return,
+        }
         let rc = ResultCode(
             cca.get(&base::RESULT_CODE)
                 .ok()
@@ -463,69 +600,152 @@ impl<'c, 's> PrepaidClient<'c, 's> {
         if let Ok(Some(f)) = cca.get(&dict::CREDIT_CONTROL_FAILURE_HANDLING) {
             self.failure_handling = f;
         }
+        let outcome = classify(rc, out.request_type == CcRequestType::Initial);
+        if outcome == Outcome::Temporary {
+            // "Failure to send, or temporary error" (Tables 3 and 4).
+            if out.sent {
+                self.send_failed(now, Some(rc));
+            }
+            return;
+        }
+        self.out = None;
+        self.tx_deadline = None;
         let grant = Grant::read(cca.avps());
         match out.request_type {
-            CcRequestType::Initial => self.on_initial_answer(now, rc, grant),
-            CcRequestType::Update => self.on_update_answer(now, rc, grant),
+            CcRequestType::Initial => self.on_initial_answer(now, rc, outcome, grant, out.granted),
+            CcRequestType::Update => self.on_update_answer(now, rc, outcome, grant, out.granted),
             _ => self.finish(),
         }
     }
 
-    fn apply_grant(&mut self, now: Instant, grant: &Grant) {
-        if let Some(v) = grant.validity {
-            self.validity_deadline = Some(now + Duration::from_secs(u64::from(v)));
-        }
-        if grant.final_action.is_some() {
-            self.final_units = true;
-        }
+    fn continues(&self) -> bool {
+        self.failure_handling == CreditControlFailureHandling::Continue
     }
 
-    fn on_initial_answer(&mut self, now: Instant, rc: ResultCode, grant: Grant) {
-        if rc == ResultCode::CREDIT_CONTROL_NOT_APPLICABLE {
-            // §5.1: service without credit control; no further CCRs.
-            self.event(PrepaidEvent::Allowed { seconds: None });
-            self.finish();
-            return;
+    /// The initial request failed: refuse the call (or, if the service was
+    /// granted when Tx expired, tear it down).
+    fn refuse_initial(&mut self, reason: DenyReason, granted: bool) {
+        if granted {
+            self.event(PrepaidEvent::TerminateCall(terminate_reason(reason)));
+        } else {
+            self.event(PrepaidEvent::Denied(reason));
         }
-        if !rc.is_success() {
-            self.event(PrepaidEvent::Denied(DenyReason::Result(rc)));
-            self.finish();
-            return;
+        self.finish();
+    }
+
+    fn on_initial_answer(
+        &mut self,
+        now: Instant,
+        rc: ResultCode,
+        outcome: Outcome,
+        grant: Grant,
+        granted: bool,
+    ) {
+        match outcome {
+            Outcome::Success => {}
+            Outcome::NotApplicable => {
+                // §5.1, Table 3: service without credit control; no
+                // further CCRs.
+                if !granted {
+                    self.allow(None);
+                }
+                self.finish();
+                return;
+            }
+            Outcome::Failed if self.continues() => {
+                // Table 3: failed CCA-I and CCFH CONTINUE: grant, Idle.
+                if !granted {
+                    self.allow(None);
+                }
+                self.finish();
+                return;
+            }
+            _ => {
+                self.refuse_initial(DenyReason::Result(rc), granted);
+                return;
+            }
         }
         match grant.time {
-            Some(0) => {
-                self.event(PrepaidEvent::Denied(DenyReason::NoCredit));
-                self.finish();
-            }
+            Some(0) => self.refuse_initial(DenyReason::NoCredit, granted),
             seconds => {
                 self.state = PrepaidState::Open;
                 self.granted = seconds;
-                self.apply_grant(now, &grant);
+                self.final_units = grant.final_action.is_some();
+                if let Some(v) = grant.validity {
+                    self.validity_deadline = Some(now + Duration::from_secs(u64::from(v)));
+                }
                 if let (Some(a), Some(g)) = (self.answered, seconds) {
                     self.grant_deadline = Some(a + Duration::from_secs(u64::from(g)));
                 }
-                self.event(PrepaidEvent::Allowed { seconds });
                 if let Some(cause) = self.end_pending.take() {
                     self.terminate(now, cause);
-                } else if self.answered.is_some() && self.config.update_on_answer {
-                    self.queue(now, CcRequestType::Update, None, Some(0), None);
+                } else {
+                    self.allow(seconds);
+                    if let (Some(a), true) = (self.answered, self.config.update_on_answer) {
+                        self.queue(a, CcRequestType::Update, None, Some(0), None);
+                    }
                 }
             }
         }
     }
 
-    fn on_update_answer(&mut self, now: Instant, rc: ResultCode, grant: Grant) {
+    /// Keep the call without credit supervision (CCFH CONTINUE after a
+    /// failed CCR-U). The session stays Open so that the hangup still sends
+    /// the one CCR-T with the usage.
+    fn unsupervised(&mut self, granted: bool) {
         self.state = PrepaidState::Open;
+        self.grant_deadline = None;
+        self.validity_deadline = None;
+        self.final_units = false;
+        if !granted {
+            self.allow(None);
+        }
+    }
+
+    fn on_update_answer(
+        &mut self,
+        now: Instant,
+        rc: ResultCode,
+        outcome: Outcome,
+        grant: Grant,
+        granted: bool,
+    ) {
+        self.state = PrepaidState::Open;
+        if outcome == Outcome::NotApplicable {
+            // Table 4: grant the service, credit control ends (Idle).
+            if !granted {
+                self.allow(None);
+            }
+            self.finish();
+            return;
+        }
         if let Some(cause) = self.end_pending.take() {
             self.terminate(now, cause);
             return;
         }
-        if !rc.is_success() {
-            self.event(PrepaidEvent::TerminateCall(TerminateReason::Refused(rc)));
-            self.terminate(now, TerminationCause::AuthExpired);
-            return;
+        match outcome {
+            Outcome::Success => {}
+            Outcome::Failed if self.continues() => {
+                self.unsupervised(granted);
+                return;
+            }
+            _ => {
+                self.event(PrepaidEvent::TerminateCall(TerminateReason::Refused(rc)));
+                self.terminate(now, TerminationCause::AuthExpired);
+                return;
+            }
         }
-        self.apply_grant(now, &grant);
+        if grant.time.is_some() {
+            // A new grant replaces the old one with its Validity-Time and
+            // Final-Unit-Indication (RFC 8506 §5.6, §8.33).
+            self.final_units = grant.final_action.is_some();
+            self.validity_deadline = None;
+        } else if grant.final_action.is_some() {
+            self.final_units = true;
+        }
+        if let Some(v) = grant.validity {
+            self.validity_deadline = Some(now + Duration::from_secs(u64::from(v)));
+        }
         match grant.time {
             Some(0) if self.answered.is_some() => {
                 // Re-authorisation refused by a zero grant.
@@ -533,6 +753,7 @@ impl<'c, 's> PrepaidClient<'c, 's> {
                     TerminateReason::CreditExhausted,
                 ));
                 self.terminate(now, TerminationCause::AuthExpired);
+                return;
             }
             Some(g) if self.answered.is_some() => {
                 self.granted = Some(g);
@@ -542,13 +763,28 @@ impl<'c, 's> PrepaidClient<'c, 's> {
             Some(g) => self.granted = Some(g),
             None => {}
         }
+        if self.answer_update_owed {
+            self.answer_update_owed = false;
+            if let Some(a) = self.answered {
+                self.queue(a, CcRequestType::Update, None, Some(0), None);
+            }
+        }
     }
 
-    /// The outstanding CCR could not be delivered (the peer machine reported
-    /// a time-out or hand-back, or the Tx timer fired): RFC 8506 §5.7
-    /// failure handling.
+    /// The outstanding CCR could not be delivered: the peer machine reported
+    /// a time-out or hand-back ("failure to send", RFC 8506 §7). With
+    /// Credit-Control-Failure-Handling (§5.7, §8.14) RETRY_AND_TERMINATE the
+    /// CCR is sent once more (T flag, same CC-Request-Number); otherwise
+    /// CONTINUE grants the service and TERMINATE refuses it or tears the
+    /// call down (then a CCR-T reports the usage).
     pub fn handle_request_failed(&mut self, now: Instant) {
-        let Some(mut out) = self.out.filter(|o| o.sent) else {
+        if self.out.is_some_and(|o| o.sent) {
+            self.send_failed(now, None);
+        }
+    }
+
+    fn send_failed(&mut self, now: Instant, rc: Option<ResultCode>) {
+        let Some(mut out) = self.out else {
             return;
         };
         self.tx_deadline = None;
@@ -558,31 +794,34 @@ impl<'c, 's> PrepaidClient<'c, 's> {
             out.sent = false;
             out.retransmission = true;
             out.retried = true;
+            out.waiting = false;
             self.out = Some(out);
             return;
         }
         self.out = None;
-        let cont = self.failure_handling == CreditControlFailureHandling::Continue;
+        let cont = self.continues();
         match out.request_type {
             CcRequestType::Initial => {
                 if cont {
                     // Continue without credit control: no further CCRs.
-                    self.event(PrepaidEvent::Allowed { seconds: None });
+                    if !out.granted {
+                        self.allow(None);
+                    }
+                    self.finish();
                 } else {
-                    self.event(PrepaidEvent::Denied(DenyReason::Timeout));
+                    let reason = rc.map_or(DenyReason::Timeout, DenyReason::Result);
+                    self.refuse_initial(reason, out.granted);
                 }
-                self.finish();
             }
             CcRequestType::Update => {
                 self.state = PrepaidState::Open;
                 if let Some(cause) = self.end_pending.take() {
                     self.terminate(now, cause);
                 } else if cont {
-                    // Keep the call; grant timers stay as they were.
-                    self.grant_deadline = None;
-                    self.validity_deadline = None;
+                    self.unsupervised(out.granted);
                 } else {
-                    self.event(PrepaidEvent::TerminateCall(TerminateReason::Timeout));
+                    let reason = rc.map_or(TerminateReason::Timeout, TerminateReason::Refused);
+                    self.event(PrepaidEvent::TerminateCall(reason));
                     self.terminate(now, TerminationCause::AuthExpired);
                 }
             }
@@ -590,43 +829,83 @@ impl<'c, 's> PrepaidClient<'c, 's> {
         }
     }
 
+    /// Tx expired (RFC 8506 §5.7, Tables 3 and 4): with TERMINATE the
+    /// request has failed; with CONTINUE or RETRY_AND_TERMINATE the service
+    /// is granted and the client keeps waiting for a late answer (up to
+    /// [`LATE_ANSWER_FACTOR`] × Tx after sending). A CCR-T has no service to
+    /// grant: Tx fails it.
+    fn tx_expired(&mut self, now: Instant) {
+        self.tx_deadline = None;
+        let Some(mut out) = self.out.filter(|o| o.sent) else {
+            return;
+        };
+        let waits = self.failure_handling != CreditControlFailureHandling::Terminate
+            && matches!(
+                out.request_type,
+                CcRequestType::Initial | CcRequestType::Update
+            );
+        let late = out.sent_at + self.config.tx.saturating_mul(LATE_ANSWER_FACTOR);
+        if !waits || out.waiting || late <= now {
+            self.send_failed(now, None);
+            return;
+        }
+        out.waiting = true;
+        if !out.granted {
+            out.granted = true;
+            self.allow(None);
+        }
+        self.out = Some(out);
+        self.tx_deadline = Some(late);
+    }
+
     /// A server-initiated request for this session: RAR (re-authorise) or
     /// ASR (abort). The answer is queued for [`PrepaidClient::poll_transmit`].
     /// Returns false if it is neither (the caller answers 3001).
+    ///
+    /// RAR in Open: RAA 2002 DIAMETER_LIMITED_SUCCESS, then a CCR-U (RFC
+    /// 8506 §5.5); while a CCR is outstanding, or the CCR-T is: RAA 2001 and
+    /// nothing more. ASR (RFC 6733 §8.5): ASA 2001, the call is torn down
+    /// and the CCR-T follows (after the outstanding answer, if any). Before
+    /// the session starts, after it ended or for another Session-Id: 5002
+    /// DIAMETER_UNKNOWN_SESSION_ID.
     pub fn handle_server_request(&mut self, now: Instant, req: &Message<'_>) -> bool {
         let code = req.command_code();
         if !req.is_request() || (code != CommandCode::RE_AUTH && code != CommandCode::ABORT_SESSION)
         {
             return false;
         }
-        let live = matches!(
-            self.state,
-            PrepaidState::Open | PrepaidState::PendingUpdate | PrepaidState::PendingInitial
-        );
-        let result = if live {
-            ResultCode::SUCCESS
-        } else {
+        let ours = req.get(&base::SESSION_ID).ok().flatten() == Some(self.session_id.as_str());
+        let live = ours && !matches!(self.state, PrepaidState::Idle | PrepaidState::Ended);
+        let result = if !live {
             ResultCode::UNKNOWN_SESSION_ID
+        } else if code == CommandCode::RE_AUTH && self.state == PrepaidState::Open {
+            ResultCode::LIMITED_SUCCESS
+        } else {
+            ResultCode::SUCCESS
         };
-        if self
-            .answers
-            .push_back(ServerRequest {
-                header: req.header().answer(),
-                result,
-            })
-            .is_err()
-        {
-            return true;
-        }
+        // Act on it even if the answer cannot be queued (never when the
+        // outputs are polled after every input).
+        let _ = self.answers.push_back(ServerRequest {
+            header: req.header().answer(),
+            result,
+        });
         if !live {
             return true;
         }
         if code == CommandCode::ABORT_SESSION {
-            self.event(PrepaidEvent::TerminateCall(TerminateReason::Aborted));
-            if self.state == PrepaidState::Open {
-                self.terminate(now, TerminationCause::Administrative);
-            } else if self.end_pending.is_none() {
-                self.end_pending = Some(TerminationCause::Administrative);
+            match self.state {
+                PrepaidState::Open => {
+                    self.event(PrepaidEvent::TerminateCall(TerminateReason::Aborted));
+                    self.ended_at = Some(now);
+                    self.terminate(now, TerminationCause::Administrative);
+                }
+                PrepaidState::PendingInitial | PrepaidState::PendingUpdate => {
+                    if self.end_pending.is_none() {
+                        self.event(PrepaidEvent::TerminateCall(TerminateReason::Aborted));
+                    }
+                    self.end_later(now, TerminationCause::Administrative);
+                }
+                _ => {}
             }
         } else if self.state == PrepaidState::Open {
             self.reauthorize(now);
@@ -647,31 +926,38 @@ impl<'c, 's> PrepaidClient<'c, 's> {
     // ---- time -----------------------------------------------------------------
 
     /// Act on expired timers: Tx (failure handling), the grant (terminate
-    /// or re-authorise) and Validity-Time (re-authorise).
+    /// or re-authorise) and Validity-Time (re-authorise). While a CCR-U is
+    /// outstanding, a grant that ends the call when used up still does
+    /// (the CCR-T follows the answer).
     pub fn handle_timeout(&mut self, now: Instant) {
         if self.tx_deadline.is_some_and(|d| now >= d) {
-            self.handle_request_failed(now);
+            self.tx_expired(now);
         }
-        if self.state != PrepaidState::Open {
-            return;
-        }
-        if self.grant_deadline.is_some_and(|d| now >= d) {
-            self.grant_deadline = None;
-            let reauth =
-                self.config.on_exhaustion == OnExhaustion::Reauthorize && !self.final_units;
-            if reauth {
-                self.reauthorize(now);
-            } else {
+        let grant_expired = self.grant_deadline.is_some_and(|d| now >= d);
+        match self.state {
+            PrepaidState::PendingUpdate if grant_expired && self.terminate_on_exhaustion() => {
                 self.event(PrepaidEvent::TerminateCall(
                     TerminateReason::CreditExhausted,
                 ));
-                self.terminate(now, TerminationCause::AuthExpired);
+                self.end_later(now, TerminationCause::AuthExpired);
             }
-            return;
-        }
-        if self.validity_deadline.is_some_and(|d| now >= d) {
-            self.validity_deadline = None;
-            self.reauthorize(now);
+            PrepaidState::Open if grant_expired => {
+                self.grant_deadline = None;
+                if self.terminate_on_exhaustion() {
+                    self.event(PrepaidEvent::TerminateCall(
+                        TerminateReason::CreditExhausted,
+                    ));
+                    self.ended_at = Some(now);
+                    self.terminate(now, TerminationCause::AuthExpired);
+                } else {
+                    self.reauthorize(now);
+                }
+            }
+            PrepaidState::Open if self.validity_deadline.is_some_and(|d| now >= d) => {
+                self.validity_deadline = None;
+                self.reauthorize(now);
+            }
+            _ => {}
         }
     }
 
@@ -683,14 +969,20 @@ impl<'c, 's> PrepaidClient<'c, 's> {
         self.events.pop_front()
     }
 
-    /// When [`PrepaidClient::handle_timeout`] should run next.
+    /// When [`PrepaidClient::handle_timeout`] should run next. Only timers
+    /// that `handle_timeout` acts on in the current state are reported, so
+    /// a deadline in the past is always consumed.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let t = earliest(self.tx_deadline, self.validity_deadline);
-        if self.state == PrepaidState::Open {
-            earliest(t, self.grant_deadline)
-        } else {
-            t
+        let t = self.tx_deadline;
+        match self.state {
+            PrepaidState::Open => {
+                earliest(t, earliest(self.grant_deadline, self.validity_deadline))
+            }
+            PrepaidState::PendingUpdate if self.terminate_on_exhaustion() => {
+                earliest(t, self.grant_deadline)
+            }
+            _ => t,
         }
     }
 
@@ -712,6 +1004,8 @@ impl<'c, 's> PrepaidClient<'c, 's> {
         let r = self.write_ccr(&out, buf);
         if r.is_ok() {
             out.sent = true;
+            out.sent_at = now;
+            out.waiting = false;
             self.out = Some(out);
             self.tx_deadline = Some(now + self.config.tx);
         }

@@ -13,6 +13,14 @@
 //! requests (ASR when credit is gone, RAR to force a re-authorisation) come
 //! out of [`CcServer::poll_transmit`].
 //!
+//! Per session (RFC 8506 Table 6): an UPDATE or TERMINATION that is not
+//! successfully processed is answered with its Result-Code after debiting
+//! the used units, and the session ends (its reservation released). A CCR
+//! repeating the last one's CC-Request-Type and CC-Request-Number (a
+//! retransmission whose answer was lost, §5.7) gets the same answer again
+//! without being rated twice; so does a CCR-Event repeating one of the
+//! last few events' Session-Id (§6.5).
+//!
 //! Result-Codes, following SCENARIOS.md: unknown subscriber 5030
 //! (USER_UNKNOWN), no credit 4012 (CREDIT_LIMIT_REACHED) or a zero grant
 //! (configurable), unknown session 5002, table full 3004 (TOO_BUSY, E bit),
@@ -135,7 +143,11 @@ struct Session {
     peer_host: heapless::String<255>,
     subscriber: heapless::String<MAX_PARTY>,
     destination: heapless::String<MAX_PARTY>,
+    /// The last CCR processed (type and CC-Request-Number) and its answer,
+    /// to answer a duplicate again without rating it twice.
+    last_type: CcRequestType,
     last_number: u32,
+    last_answer: Answer,
     used: u32,
     tcc_deadline: Instant,
 }
@@ -154,7 +166,12 @@ pub struct CcServer<'c, R: Rating, const N: usize> {
     sessions: heapless::index_map::FnvIndexMap<u64, Session, N>,
     outgoing: heapless::Deque<(u64, ServerRequestKind), 8>,
     events: heapless::Deque<CcServerEvent, 16>,
+    /// The last one-time events answered (key, answer), for duplicates.
+    recent_events: heapless::Deque<(u64, Answer), RECENT_EVENTS>,
 }
+
+/// How many one-time events are remembered for duplicate detection.
+const RECENT_EVENTS: usize = 16;
 
 impl<'c, R: Rating, const N: usize> core::fmt::Debug for CcServer<'c, R, N> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -242,6 +259,7 @@ fn read_request<'a>(msg: &Message<'a>) -> Result<Request<'a>, Error> {
 }
 
 /// What a CCA says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Answer {
     result: ResultCode,
     granted: Option<u32>,
@@ -256,6 +274,7 @@ impl<'c, R: Rating, const N: usize> CcServer<'c, R, N> {
             sessions: heapless::index_map::FnvIndexMap::new(),
             outgoing: heapless::Deque::new(),
             events: heapless::Deque::new(),
+            recent_events: heapless::Deque::new(),
         }
     }
 
@@ -301,7 +320,23 @@ impl<'c, R: Rating, const N: usize> CcServer<'c, R, N> {
             Ok(r) => r,
             Err(e) => {
                 self.event(CcServerEvent::Refused(e.result_code()));
-                return error_answer(msg.as_bytes(), &e, &me, &CreditControl, out)?.finish();
+                let mut b = error_answer(msg.as_bytes(), &e, &me, &CreditControl, out)?;
+                if !e.is_protocol_error()
+                    && msg.command_code() == CommandCode::CREDIT_CONTROL
+                    && msg.is_request()
+                {
+                    // Without the E bit the answer is a CCA (RFC 8506 §3.2):
+                    // echo what can be read of the request.
+                    b.put(&base::AUTH_APPLICATION_ID, ApplicationId::CREDIT_CONTROL.0);
+                    let avps = msg.avps();
+                    if let Ok(Some(t)) = avps.get(&dict::CC_REQUEST_TYPE) {
+                        b.put(&dict::CC_REQUEST_TYPE, t);
+                    }
+                    if let Ok(Some(n)) = avps.get(&dict::CC_REQUEST_NUMBER) {
+                        b.put(&dict::CC_REQUEST_NUMBER, n);
+                    }
+                }
+                return b.finish();
             }
         };
         let answer = self.decide(now, &req);
@@ -368,9 +403,17 @@ impl<'c, R: Rating, const N: usize> CcServer<'c, R, N> {
         let tcc = now + self.config.tcc;
         match req.request_type {
             CcRequestType::Initial => {
-                if self.sessions.contains_key(&k) {
-                    // A retransmitted CCR-I for a live session: release the
-                    // old reservation and start over.
+                if let Some(s) = self.sessions.get_mut(&k) {
+                    if s.last_type == CcRequestType::Initial && s.last_number == req.number {
+                        // A duplicate CCR-I (a retransmission whose answer
+                        // was lost): the same answer, no new reservation
+                        // (RFC 8506 §5.7: duplicates are detected by
+                        // Session-Id and CC-Request-Number).
+                        s.tcc_deadline = tcc;
+                        return s.last_answer;
+                    }
+                    // A new CCR-I for a live session: release the old
+                    // reservation and start over.
                     if let Some(s) = self.sessions.swap_remove(&k) {
                         self.rating.release(req.session_id, s.subscriber.as_str());
                     }
@@ -393,7 +436,9 @@ impl<'c, R: Rating, const N: usize> CcServer<'c, R, N> {
                         peer_host: heapless::String::new(),
                         subscriber: heapless::String::new(),
                         destination: heapless::String::new(),
+                        last_type: CcRequestType::Initial,
                         last_number: req.number,
+                        last_answer: a,
                         used: 0,
                         tcc_deadline: tcc,
                     };
@@ -423,8 +468,14 @@ impl<'c, R: Rating, const N: usize> CcServer<'c, R, N> {
                         granted: None,
                     };
                 };
-                s.last_number = req.number;
                 s.tcc_deadline = tcc;
+                if s.last_type == req.request_type && s.last_number == req.number {
+                    // A duplicate (e.g. a CCR-U resent with the T flag whose
+                    // first copy was processed): answer again, debit once.
+                    return s.last_answer;
+                }
+                s.last_type = req.request_type;
+                s.last_number = req.number;
                 s.used = s.used.saturating_add(req.used);
                 let (sub, dst) = (s.subscriber.clone(), s.destination.clone());
                 let debit = if req.used > 0 {
@@ -442,30 +493,49 @@ impl<'c, R: Rating, const N: usize> CcServer<'c, R, N> {
                         granted: None,
                     };
                 }
-                if let Err(rc) = debit {
-                    return Answer {
+                let answer = match (debit, req.requested) {
+                    (Err(rc), _) => Answer {
                         result: rc,
                         granted: None,
-                    };
-                }
-                match req.requested {
-                    Some(r) if r > 0 => {
+                    },
+                    (Ok(()), Some(r)) if r > 0 => {
                         // A new grant replaces what is left of the old one
                         // (RFC 8506 §5.2.2).
                         self.rating.release(req.session_id, sub.as_str());
                         self.grant_for(req.session_id, sub.as_str(), dst.as_str(), Some(r))
                     }
-                    _ => Answer {
+                    (Ok(()), _) => Answer {
                         result: ResultCode::SUCCESS,
                         granted: None,
                     },
+                };
+                if answer.result.is_success() {
+                    if let Some(s) = self.sessions.get_mut(&k) {
+                        s.last_answer = answer;
+                    }
+                } else {
+                    // RFC 8506 Table 6: an update "not successfully
+                    // processed" is answered with its Result-Code, the used
+                    // units debited, and the session ends (Idle).
+                    self.rating.release(req.session_id, sub.as_str());
+                    let used = self.sessions.swap_remove(&k).map(|s| s.used).unwrap_or(0);
+                    self.event(CcServerEvent::Ended { used });
                 }
+                answer
             }
             CcRequestType::Event | CcRequestType::Unknown(_) => {
-                match self
-                    .rating
-                    .debit(req.session_id, req.subscriber, req.destination, req.used)
-                {
+                // A one-time event resent after a lost answer (T flag, same
+                // Session-Id, RFC 8506 §6.5: the server detects duplicates)
+                // is answered again, not debited twice.
+                if let Some((_, a)) = self.recent_events.iter().find(|(e, _)| *e == k) {
+                    return *a;
+                }
+                let a = match self.rating.debit(
+                    req.session_id,
+                    req.subscriber,
+                    req.destination,
+                    req.used,
+                ) {
                     Ok(()) => {
                         self.event(CcServerEvent::EventCharged { used: req.used });
                         Answer {
@@ -477,7 +547,12 @@ impl<'c, R: Rating, const N: usize> CcServer<'c, R, N> {
                         result: rc,
                         granted: None,
                     },
+                };
+                if self.recent_events.is_full() {
+                    let _ = self.recent_events.pop_front();
                 }
+                let _ = self.recent_events.push_back((k, a));
+                a
             }
         }
     }
