@@ -7,12 +7,11 @@ pub mod accounting;
 pub mod postpaid;
 pub mod prepaid;
 
-use diameter_core::dict::base::{self, TerminationCause};
-use diameter_core::{
-    ApplicationId, CommandCode, EncodeError, HeaderRepr, MessageBuilder, Timestamp,
-};
+use diameter_core::dict::base::TerminationCause;
+use diameter_core::{EncodeError, Timestamp};
 
-use crate::dict::{self, tgpp, CcRequestType, SubscriptionIdType};
+use crate::dict::CcRequestType;
+use crate::msg::{CcrRepr, ImsRepr, ServiceUnit, SubscriptionId};
 pub use prepaid::Parties;
 
 /// Where CCRs go and for which service.
@@ -36,9 +35,9 @@ pub(crate) struct CcrFields {
     pub used: Option<u32>,
 }
 
-/// Encode a CCR in the AVP order of RFC 8506 §3.1 with the "common tail" of
-/// SCENARIOS.md (User-Name, Subscription-Id END_USER_E164,
-/// Service-Information{IMS-Information{Calling/Called-Party-Address}}).
+/// Encode a CCR with the "common tail" of SCENARIOS.md (User-Name,
+/// Subscription-Id END_USER_E164, Service-Information{IMS-Information}),
+/// through [`crate::msg::CcrRepr`], which owns the RFC 8506 §3.1 AVP order.
 pub(crate) fn write_ccr(
     t: &CcrTarget<'_>,
     session_id: &str,
@@ -46,51 +45,31 @@ pub(crate) fn write_ccr(
     f: &CcrFields,
     buf: &mut [u8],
 ) -> Result<usize, EncodeError> {
-    let hdr = HeaderRepr::request(
-        CommandCode::CREDIT_CONTROL,
-        ApplicationId::CREDIT_CONTROL,
-        0,
-        0,
-    )
-    .proxiable(true);
-    let mut b = MessageBuilder::new(buf, hdr);
-    b.put(&base::SESSION_ID, session_id)
-        .put(&base::ORIGIN_HOST, t.origin_host)
-        .put(&base::ORIGIN_REALM, t.origin_realm)
-        .put(&base::DESTINATION_REALM, t.destination_realm)
-        .put(&base::AUTH_APPLICATION_ID, ApplicationId::CREDIT_CONTROL.0)
-        .put(&dict::SERVICE_CONTEXT_ID, t.service_context_id)
-        .put(&dict::CC_REQUEST_TYPE, f.request_type)
-        .put(&dict::CC_REQUEST_NUMBER, f.number);
-    if let Some(h) = t.destination_host {
-        b.put(&base::DESTINATION_HOST, h);
-    }
-    b.put(&base::USER_NAME, parties.user_name)
-        .put(&base::EVENT_TIMESTAMP, f.timestamp);
-    b.grouped(&dict::SUBSCRIPTION_ID, |g| {
-        g.put(&dict::SUBSCRIPTION_ID_TYPE, SubscriptionIdType::E164)
-            .put(&dict::SUBSCRIPTION_ID_DATA, parties.subscription_id);
-    });
-    if let Some(cause) = f.cause {
-        b.put(&base::TERMINATION_CAUSE, cause);
-    }
-    if let Some(t) = f.requested {
-        b.grouped(&dict::REQUESTED_SERVICE_UNIT, |g| {
-            g.put(&dict::CC_TIME, t);
-        });
-    }
-    if let Some(t) = f.used {
-        b.grouped(&dict::USED_SERVICE_UNIT, |g| {
-            g.put(&dict::CC_TIME, t);
-        });
-    }
-    b.grouped(&tgpp::SERVICE_INFORMATION, |g| {
-        g.grouped(&tgpp::IMS_INFORMATION, |i| {
-            i.put(&tgpp::ROLE_OF_NODE, parties.role_of_node)
-                .put(&tgpp::NODE_FUNCTIONALITY, parties.node_functionality)
-                .put(&tgpp::CALLING_PARTY_ADDRESS, parties.calling_party)
-                .put(&tgpp::CALLED_PARTY_ADDRESS, parties.called_party);
-        });
-    });
-    b.finish().map(|m| m.len())
+    let subscription = [SubscriptionId::e164(parties.subscription_id)];
+    let used = f.used.map(ServiceUnit::time);
+    let repr = CcrRepr {
+        destination_host: t.destination_host,
+        user_name: Some(parties.user_name),
+        event_timestamp: Some(f.timestamp),
+        subscription_ids: &subscription,
+        termination_cause: f.cause,
+        requested_service_unit: f.requested.map(ServiceUnit::time),
+        used_service_units: used.as_slice(),
+        ims: Some(ImsRepr {
+            role_of_node: Some(parties.role_of_node),
+            node_functionality: parties.node_functionality,
+            calling_party_address: Some(parties.calling_party),
+            called_party_address: Some(parties.called_party),
+        }),
+        ..CcrRepr::new(
+            session_id,
+            t.origin_host,
+            t.origin_realm,
+            t.destination_realm,
+            t.service_context_id,
+            f.request_type,
+            f.number,
+        )
+    };
+    repr.encode(CcrRepr::header(0, 0), buf).map(<[u8]>::len)
 }
