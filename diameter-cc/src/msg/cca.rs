@@ -535,6 +535,12 @@ impl<'a> CcaRepr<'a> {
         buf: &'b mut [u8],
     ) -> Result<&'b [u8], EncodeError> {
         let mut b = MessageBuilder::answer_to(buf, request);
+        if self.result_code.is_protocol_error() {
+            // 3xxx answers carry the E bit (RFC 6733 §7.1.3).
+            let mut h = b.header();
+            h.flags = h.flags | diameter_core::CommandFlags::ERROR;
+            b.set_header(h);
+        }
         if request.find(base::SESSION_ID.code(), 0).is_none() {
             b.put(&base::SESSION_ID, self.session_id);
         }

@@ -33,11 +33,11 @@ use diameter_core::answer::{error_answer, Identity};
 use diameter_core::dict::base;
 use diameter_core::time::{earliest, Instant};
 use diameter_core::{
-    ApplicationId, CommandCode, EncodeError, Error, ErrorKind, HeaderRepr, Message, MessageBuilder,
-    ParseConfig, ResultCode,
+    ApplicationId, CommandCode, EncodeError, Error, HeaderRepr, Message, MessageBuilder, ResultCode,
 };
 
-use crate::dict::{self, tgpp, CcRequestType, CreditControl};
+use crate::dict::{self, CcRequestType, CreditControl};
+use crate::msg::{CcaRepr, Ccr, ServiceUnit};
 use crate::session::SessionId;
 
 /// Longest subscriber or destination kept per session.
@@ -214,43 +214,32 @@ struct Request<'a> {
     used: u32,
 }
 
+/// Read a CCR through [`Ccr::decode`], which checks the command, the
+/// application and the RFC 8506 §3.1 grammar and returns the precise error.
 fn read_request<'a>(msg: &Message<'a>) -> Result<Request<'a>, Error> {
-    let ccr = msg.avps();
-    let session_id = ccr.require(&base::SESSION_ID)?;
-    let origin_host = ccr.require(&base::ORIGIN_HOST)?;
-    let request_type = ccr.require(&dict::CC_REQUEST_TYPE)?;
-    let number = ccr.require(&dict::CC_REQUEST_NUMBER)?;
+    let ccr = Ccr::decode(msg)?;
     // Subscriber: Subscription-Id-Data, else User-Name.
-    let mut subscriber = ccr.get(&base::USER_NAME)?.unwrap_or("");
-    if let Some(s) = ccr.get(&dict::SUBSCRIPTION_ID)? {
-        if let Some(d) = s.get(&dict::SUBSCRIPTION_ID_DATA)? {
-            subscriber = d;
-        }
-    }
-    let mut destination = "";
-    if let Some(si) = ccr.get(&tgpp::SERVICE_INFORMATION)? {
-        if let Some(ims) = si.get(&tgpp::IMS_INFORMATION)? {
-            destination = ims.get(&tgpp::CALLED_PARTY_ADDRESS)?.unwrap_or("");
-        }
-    }
-    let requested = match ccr.get(&dict::REQUESTED_SERVICE_UNIT)? {
-        Some(rsu) => Some(rsu.get(&dict::CC_TIME)?.unwrap_or(0)),
-        None => None,
-    };
+    let subscriber = ccr
+        .subscription_id
+        .map(|s| s.data)
+        .or(ccr.user_name)
+        .unwrap_or("");
+    let destination = ccr.ims.and_then(|i| i.called_party_address).unwrap_or("");
+    let requested = ccr.requested_service_unit.map(|u| u.cc_time.unwrap_or(0));
     let mut used = 0u32;
-    for usu in ccr.get_all(&dict::USED_SERVICE_UNIT) {
-        used = used.saturating_add(usu?.get(&dict::CC_TIME)?.unwrap_or(0));
+    for u in ccr.used_service_units() {
+        used = used.saturating_add(u?.cc_time.unwrap_or(0));
     }
-    if let Some(m) = ccr.get(&dict::MULTIPLE_SERVICES_CREDIT_CONTROL)? {
-        for usu in m.get_all(&dict::USED_SERVICE_UNIT) {
-            used = used.saturating_add(usu?.get(&dict::CC_TIME)?.unwrap_or(0));
+    for m in ccr.mscc() {
+        for u in m?.used_service_units() {
+            used = used.saturating_add(u?.cc_time.unwrap_or(0));
         }
     }
     Ok(Request {
-        session_id,
-        origin_host,
-        request_type,
-        number,
+        session_id: ccr.session_id,
+        origin_host: ccr.origin_host,
+        request_type: ccr.cc_request_type,
+        number: ccr.cc_request_number,
         subscriber,
         destination,
         requested,
@@ -310,12 +299,7 @@ impl<'c, R: Rating, const N: usize> CcServer<'c, R, N> {
             origin_host: self.config.origin_host,
             origin_realm: self.config.origin_realm,
         };
-        let checked = if msg.command_code() != CommandCode::CREDIT_CONTROL || !msg.is_request() {
-            Err(Error::new(ErrorKind::CommandUnsupported))
-        } else {
-            msg.validate_command(&dict::CCR, &CreditControl, &ParseConfig::DEFAULT)
-                .and_then(|()| read_request(msg))
-        };
+        let checked = read_request(msg);
         let req = match checked {
             Ok(r) => r,
             Err(e) => {
@@ -343,27 +327,20 @@ impl<'c, R: Rating, const N: usize> CcServer<'c, R, N> {
         if !answer.result.is_success() {
             self.event(CcServerEvent::Refused(answer.result));
         }
-        let mut b = MessageBuilder::answer_to(out, msg);
-        if answer.result.is_protocol_error() {
-            let mut h = b.header();
-            h.flags = h.flags | diameter_core::CommandFlags::ERROR;
-            b.set_header(h);
-        }
-        b.put(&base::RESULT_CODE, answer.result.0)
-            .put(&base::ORIGIN_HOST, self.config.origin_host)
-            .put(&base::ORIGIN_REALM, self.config.origin_realm)
-            .put(&base::AUTH_APPLICATION_ID, ApplicationId::CREDIT_CONTROL.0)
-            .put(&dict::CC_REQUEST_TYPE, req.request_type)
-            .put(&dict::CC_REQUEST_NUMBER, req.number);
-        if let Some(g) = answer.granted {
-            b.grouped(&dict::GRANTED_SERVICE_UNIT, |gsu| {
-                gsu.put(&dict::CC_TIME, g);
-            });
-            if let Some(v) = self.config.validity_time {
-                b.put(&dict::VALIDITY_TIME, v);
-            }
-        }
-        b.finish()
+        let granted = answer.granted.map(ServiceUnit::time);
+        let cca = CcaRepr {
+            granted_service_unit: granted,
+            validity_time: granted.and(self.config.validity_time),
+            ..CcaRepr::new(
+                req.session_id,
+                answer.result,
+                self.config.origin_host,
+                self.config.origin_realm,
+                req.request_type,
+                req.number,
+            )
+        };
+        cca.encode_answer_to(msg, out)
     }
 
     fn grant_for(
