@@ -1845,10 +1845,7 @@ fn run_case<const N: usize>(case: &Case) {
                 "record {} sent twice without T",
                 s.number
             );
-            assert!(
-                last_first.map_or(true, |l| s.number > l),
-                "numbers increase"
-            );
+            assert!(last_first.is_none_or(|l| s.number > l), "numbers increase");
             last_first = Some(s.number);
         }
     }

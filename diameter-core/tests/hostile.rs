@@ -1260,7 +1260,7 @@ fn validated_answers() -> Vec<(String, bool, Result<(), Error>)> {
         let m = Message::parse_with(&ans, &base::Base).or_else(|_| Message::parse(&ans));
         let m = m.expect("answer parses");
         let def = dict_answer_def(m.command_code());
-        let p_ok = def.map_or(true, |d| d.proxiable == m.flags().is_proxiable());
+        let p_ok = def.is_none_or(|d| d.proxiable == m.flags().is_proxiable());
         if !p_ok || !(m.flags().is_error() || m.command_code() == CommandCode::DEVICE_WATCHDOG) {
             continue;
         }
