@@ -28,7 +28,7 @@ for msg in ccr-i cca-i acr-start ccr-u-large; do
     g="${dirn}_${msg}"
     mem=$(ns "$g" memcpy)
     for row in memcpy bare_walk ours_parse_only ours_parse_validate ours_full_decode \
-      one_pass_decode diameter_crate_decode ours_encode diameter_crate_encode; do
+      ours_eager_decode diameter_crate_decode ours_encode diameter_crate_encode; do
       [ -f "$dir/$g/$row/new/estimates.json" ] || continue
       v=$(ns "$g" "$row")
       printf '| %s/%s | %.1f | %s | %sx |\n' "$dirn" "$row" "$v" "$(ci "$g" "$row")" "$(ratio "$v" "$mem")"
@@ -40,7 +40,7 @@ for msg in ccr-i cca-i acr-start ccr-u-large; do
   echo
   echo "- ours_full_decode / bare_walk = $(ratio "$full" "$(ns "$d" bare_walk)")"
   echo "- ours_parse_only / bare_walk = $(ratio "$(ns "$d" ours_parse_only)" "$(ns "$d" bare_walk)")"
-  echo "- one_pass_decode / bare_walk = $(ratio "$(ns "$d" one_pass_decode)" "$(ns "$d" bare_walk)")"
+  echo "- ours_eager_decode / bare_walk = $(ratio "$(ns "$d" ours_eager_decode)" "$(ns "$d" bare_walk)")"
   echo "- diameter_crate_decode / ours_full_decode = $(ratio "$(ns "$d" diameter_crate_decode)" "$full")"
   echo "- diameter_crate_decode / bare_walk = $(ratio "$(ns "$d" diameter_crate_decode)" "$(ns "$d" bare_walk)")"
   echo "- diameter_crate_encode / ours_encode = $(ratio "$(ns "$e" diameter_crate_encode)" "$(ns "$e" ours_encode)")"
