@@ -622,3 +622,58 @@ fn malformed_ccr_gets_the_precise_error() {
     assert_eq!(f.iter().next().unwrap().unwrap().code(), 461);
     let _ = tgpp::SERVICE_INFORMATION;
 }
+
+/// Credit exhaustion mid-call (SCENARIOS.md, server behaviour): a client
+/// that keeps the call beyond its grant without reporting gets an
+/// Abort-Session-Request once the grant plus the grace has run out, answers
+/// it and terminates.
+#[test]
+fn server_aborts_a_session_whose_grant_ran_out() {
+    let mut cfg = prepaid_config();
+    // a client that does not police its own grant (its dialog timer is
+    // disabled): only the server can stop it
+    cfg.on_exhaustion = OnExhaustion::Reauthorize;
+    let scfg = server_config(NoCredit::CreditLimitReached);
+    let mut bal = Balances::<8>::new();
+    bal.set("1001", 30);
+    let mut server: CcServer<'_, _, 8> = CcServer::new(&scfg, bal);
+    let mut c = PrepaidClient::new(&cfg, session_id_from("x1").unwrap(), PARTIES);
+    let mut net = Net::new();
+    c.call_setup(Instant::ZERO);
+    net.exchange(Instant::ZERO, &mut c, &mut server);
+    c.call_answered(Instant::from_secs(2));
+    net.exchange(Instant::from_secs(2), &mut c, &mut server);
+    // the server supervises: grant 30 s from the CCR-U at 2 s, grace 10 s
+    assert_eq!(server.poll_timeout(), Some(Instant::from_secs(42)));
+    server.handle_timeout(Instant::from_secs(42));
+    let ev: Vec<_> = std::iter::from_fn(|| server.poll_event()).collect();
+    assert!(ev.contains(&CcServerEvent::Exhausted), "{ev:?}");
+    let mut buf = [0u8; 1024];
+    let n = server.poll_transmit(&mut buf).unwrap().unwrap();
+    let asr = buf[..n].to_vec();
+    let m = Message::parse_with(&asr, &CreditControl).unwrap();
+    m.validate(&CreditControl).unwrap();
+    assert_eq!(m.command_code(), diameter_core::CommandCode::ABORT_SESSION);
+    assert_eq!(m.get(&base::DESTINATION_HOST).unwrap(), Some(CLIENT));
+    let _ = events(&mut c);
+    assert!(c.handle_server_request(Instant::from_secs(42), &m));
+    assert!(events(&mut c).contains(&PrepaidEvent::TerminateCall(TerminateReason::Aborted)));
+    let mut abuf = [0u8; 1024];
+    match c
+        .poll_transmit(Instant::from_secs(42), &mut abuf)
+        .unwrap()
+        .unwrap()
+    {
+        Transmit::Answer { len } => {
+            let asa = Message::parse_with(&abuf[..len], &CreditControl).unwrap();
+            assert_eq!(asa.get(&base::RESULT_CODE).unwrap(), Some(2001));
+        }
+        other => panic!("expected the ASA first: {other:?}"),
+    }
+    let x = net.exchange(Instant::from_secs(42), &mut c, &mut server);
+    let ccr_t = x
+        .iter()
+        .find(|(r, _)| r.contains(&"CC-Request-Type=3".to_string()));
+    assert!(ccr_t.is_some(), "a CCR-T follows the ASA: {x:?}");
+    assert_eq!(server.sessions(), 0);
+}

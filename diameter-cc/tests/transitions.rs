@@ -1178,7 +1178,7 @@ const SERVER_TABLE: &[SRow] = &[
     (SS::Open0, SIn::CcrT,         SS::Idle, SOut::Cca(2001, None), &[SEv::Ended { used: 10 }], 90, 90),
     (SS::Open0, SIn::CcrDup,       SS::Open, SOut::Cca(2001, Some(60)), &[], 100, 40),
     (SS::Open0, SIn::CcrE,         SS::Open, SOut::Cca(2001, None), &[SEv::EventCharged { used: 10 }], 90, 30),
-    (SS::Open0, SIn::Tcc,          SS::Idle, SOut::Nothing, &[SEv::Expired], 100, 100),
+    (SS::Open0, SIn::Tcc,          SS::Idle, SOut::Nothing, &[SEv::Exhausted, SEv::Expired], 100, 100),
     (SS::Open0, SIn::Asr,          SS::Open, SOut::Req(274), &[], 100, 40),
     (SS::Open0, SIn::Rar,          SS::Open, SOut::Req(258), &[], 100, 40),
     (SS::Open0, SIn::Malformed,    SS::Open, SOut::Cca(5005, None), &[refused(5005)], 100, 40),
@@ -1193,7 +1193,7 @@ const SERVER_TABLE: &[SRow] = &[
     // the resent CCR-U 1 is answered again and not debited twice
     (SS::Open1, SIn::CcrDup,       SS::Open, SOut::Cca(2001, Some(60)), &[], 90, 30),
     (SS::Open1, SIn::CcrE,         SS::Open, SOut::Cca(2001, None), &[SEv::EventCharged { used: 10 }], 80, 20),
-    (SS::Open1, SIn::Tcc,          SS::Idle, SOut::Nothing, &[SEv::Expired], 90, 90),
+    (SS::Open1, SIn::Tcc,          SS::Idle, SOut::Nothing, &[SEv::Exhausted, SEv::Expired], 90, 90),
     (SS::Open1, SIn::Asr,          SS::Open, SOut::Req(274), &[], 90, 30),
     (SS::Open1, SIn::Rar,          SS::Open, SOut::Req(258), &[], 90, 30),
     (SS::Open1, SIn::Malformed,    SS::Open, SOut::Cca(5005, None), &[refused(5005)], 90, 30),

@@ -94,11 +94,17 @@ pub struct CcServerConfig<'a> {
     pub no_credit: NoCredit,
     /// Validity-Time to send with grants, if any.
     pub validity_time: Option<u32>,
+    /// Exhaustion supervision: when a client keeps a session beyond its
+    /// granted time plus this grace without reporting (no CCR-U/T), the
+    /// server sends an Abort-Session-Request (RFC 8506 §5.5). `None`
+    /// disables it.
+    pub exhaustion_grace: Option<Duration>,
 }
 
 impl<'a> CcServerConfig<'a> {
     /// Defaults: Tcc 10 min, grants capped at 3 h, 300 s without RSU,
-    /// 4012 when out of credit, no Validity-Time.
+    /// 4012 when out of credit, no Validity-Time, ASR 10 s after a grant
+    /// runs out unreported.
     pub const fn new(origin_host: &'a str, origin_realm: &'a str) -> Self {
         CcServerConfig {
             origin_host,
@@ -108,6 +114,7 @@ impl<'a> CcServerConfig<'a> {
             default_grant: 300,
             no_credit: NoCredit::CreditLimitReached,
             validity_time: None,
+            exhaustion_grace: Some(Duration::from_secs(10)),
         }
     }
 }
@@ -135,6 +142,9 @@ pub enum CcServerEvent {
     },
     /// A request was refused with this Result-Code.
     Refused(ResultCode),
+    /// A client used up its grant (plus the grace) without reporting: an
+    /// Abort-Session-Request is queued.
+    Exhausted,
 }
 
 #[derive(Debug, Clone)]
@@ -150,6 +160,21 @@ struct Session {
     last_answer: Answer,
     used: u32,
     tcc_deadline: Instant,
+    /// Seconds of the current grant, and of it reported as used.
+    granted: u32,
+    used_of_grant: u32,
+    /// When the grant (plus grace) runs out unreported: ASR.
+    exhaust_deadline: Option<Instant>,
+}
+
+impl Session {
+    /// Re-arm exhaustion supervision after a CCR at `now`.
+    fn supervise(&mut self, now: Instant, grace: Option<Duration>) {
+        self.exhaust_deadline = grace.map(|g| {
+            let left = self.granted.saturating_sub(self.used_of_grant);
+            now + Duration::from_secs(u64::from(left)) + g
+        });
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -418,7 +443,11 @@ impl<'c, R: Rating, const N: usize> CcServer<'c, R, N> {
                         last_answer: a,
                         used: 0,
                         tcc_deadline: tcc,
+                        granted: a.granted.unwrap_or(0),
+                        used_of_grant: 0,
+                        exhaust_deadline: None,
                     };
+                    s.supervise(now, self.config.exhaustion_grace);
                     let ok = s.session_id.push_str(req.session_id).is_ok()
                         && s.peer_host.push_str(req.origin_host).is_ok()
                         && s.subscriber.push_str(req.subscriber).is_ok()
@@ -487,8 +516,17 @@ impl<'c, R: Rating, const N: usize> CcServer<'c, R, N> {
                     },
                 };
                 if answer.result.is_success() {
+                    let grace = self.config.exhaustion_grace;
                     if let Some(s) = self.sessions.get_mut(&k) {
                         s.last_answer = answer;
+                        match answer.granted {
+                            Some(g) => {
+                                s.granted = g;
+                                s.used_of_grant = 0;
+                            }
+                            None => s.used_of_grant = s.used_of_grant.saturating_add(req.used),
+                        }
+                        s.supervise(now, grace);
                     }
                 } else {
                     // RFC 8506 Table 6: an update "not successfully
@@ -555,8 +593,28 @@ impl<'c, R: Rating, const N: usize> CcServer<'c, R, N> {
         self.sessions.contains_key(&k) && self.outgoing.push_back((k, kind)).is_ok()
     }
 
-    /// Release sessions whose Tcc expired (RFC 8506 §13).
+    /// Release sessions whose Tcc expired (RFC 8506 §13), and queue an ASR
+    /// for sessions whose grant ran out unreported (see
+    /// [`CcServerConfig::exhaustion_grace`]).
     pub fn handle_timeout(&mut self, now: Instant) {
+        let mut exhausted: heapless::Vec<u64, 8> = heapless::Vec::new();
+        for (k, s) in self.sessions.iter_mut() {
+            if s.exhaust_deadline.is_some_and(|d| now >= d) && exhausted.push(*k).is_ok() {
+                s.exhaust_deadline = None;
+            }
+        }
+        for k in exhausted {
+            if self
+                .outgoing
+                .push_back((k, ServerRequestKind::Abort))
+                .is_ok()
+            {
+                self.event(CcServerEvent::Exhausted);
+            } else if let Some(s) = self.sessions.get_mut(&k) {
+                // The queue is full: try again at the next timeout.
+                s.exhaust_deadline = Some(now);
+            }
+        }
         loop {
             let expired = self
                 .sessions
@@ -575,9 +633,9 @@ impl<'c, R: Rating, const N: usize> CcServer<'c, R, N> {
     /// When [`CcServer::handle_timeout`] should run next.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.sessions
-            .iter()
-            .fold(None, |t, (_, s)| earliest(t, Some(s.tcc_deadline)))
+        self.sessions.iter().fold(None, |t, (_, s)| {
+            earliest(earliest(t, Some(s.tcc_deadline)), s.exhaust_deadline)
+        })
     }
 
     /// The next event.
