@@ -390,8 +390,33 @@ fn check_headers<D: Dictionary>(
                 if depth >= config.max_depth {
                     return Err(avp.error(ErrorKind::InvalidAvpValue));
                 }
-                check_headers(avp.group_set(), dict, config, depth + 1)?;
+                if avp.is(FAILED_AVP, 0) {
+                    check_failed_avp(avp.group_set(), config, depth + 1)?;
+                } else {
+                    check_headers(avp.group_set(), dict, config, depth + 1)?;
+                }
             }
+        }
+    }
+    Ok(())
+}
+
+/// The content of a Failed-AVP (§7.5): the offending AVPs' headers must be
+/// well formed, but their payloads are opaque. A peer may send "the
+/// offending AVP header and a zero filled payload", so a Grouped AVP inside
+/// Failed-AVP is not parsed (freeDiameter zero-fills them). Failed-AVPs
+/// nested in Failed-AVP are descended, so the depth bound still holds.
+fn check_failed_avp(set: AvpSet<'_>, config: &ParseConfig, depth: u8) -> Result<(), Error> {
+    for avp in set.iter() {
+        let avp = avp?;
+        if config.strict_reserved_bits && avp.flags().0 & crate::AvpFlags::RESERVED.0 != 0 {
+            return Err(avp.error(ErrorKind::InvalidAvpBits));
+        }
+        if avp.is(FAILED_AVP, 0) {
+            if depth >= config.max_depth {
+                return Err(avp.error(ErrorKind::InvalidAvpValue));
+            }
+            check_failed_avp(avp.group_set(), config, depth + 1)?;
         }
     }
     Ok(())
@@ -426,7 +451,7 @@ pub fn validate_set<D: Dictionary>(
                         return Err(avp.error(ErrorKind::InvalidAvpValue));
                     }
                     if avp.is(FAILED_AVP, 0) {
-                        check_headers(avp.group_set(), dict, config, depth + 1)?;
+                        check_failed_avp(avp.group_set(), config, depth + 1)?;
                     } else {
                         validate_set(avp.group_set(), &info.grammar, dict, config, depth + 1)?;
                     }

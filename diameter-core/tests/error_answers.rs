@@ -424,3 +424,32 @@ fn session_id_with_reserved_bits_is_copied_clean() {
         AvpFlags::MANDATORY
     );
 }
+
+/// Regression (interop with freeDiameter 1.2.1): its 5001 answer carries the
+/// offending Grouped AVP in Failed-AVP with a zero-filled payload, as RFC
+/// 6733 §7.5 allows. Parsing must not descend into it, or the whole answer
+/// would be dropped as malformed.
+#[test]
+fn zero_filled_grouped_inside_failed_avp_parses() {
+    let mut buf = vec![0u8; 512];
+    let hdr =
+        HeaderRepr::request(CommandCode::DEVICE_WATCHDOG, ApplicationId::COMMON, 1, 2).answer();
+    let mut b = MessageBuilder::new(&mut buf, hdr);
+    b.put(&base::RESULT_CODE, 5001)
+        .put(&base::ORIGIN_HOST, "fd.example")
+        .put(&base::ORIGIN_REALM, "example")
+        .grouped(&base::FAILED_AVP, |g| {
+            // Proxy-Info (Grouped) with 40 zero bytes as its "payload"
+            g.put_raw(284, None, AvpFlags::MANDATORY, &[0u8; 40]);
+        });
+    let bytes = b.finish().unwrap().to_vec();
+    let m = Message::parse_with(&bytes, &base::Base).expect("parses");
+    m.validate(&base::Base).expect("validates");
+    let f = m.get(&base::FAILED_AVP).unwrap().unwrap();
+    assert_eq!(f.iter().next().unwrap().unwrap().code(), 284);
+    // outside Failed-AVP the same bytes are an error
+    let mut b = MessageBuilder::new(&mut buf, hdr);
+    b.put_raw(284, None, AvpFlags::MANDATORY, &[0u8; 40]);
+    let bad = b.finish().unwrap().to_vec();
+    assert!(Message::parse_with(&bad, &base::Base).is_err());
+}

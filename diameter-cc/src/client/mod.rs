@@ -22,6 +22,7 @@ pub(crate) struct CcrTarget<'a> {
     pub destination_realm: &'a str,
     pub destination_host: Option<&'a str>,
     pub service_context_id: &'a str,
+    pub service_information: bool,
 }
 
 /// The per-request part of a CCR.
@@ -55,7 +56,7 @@ pub(crate) fn write_ccr(
         termination_cause: f.cause,
         requested_service_unit: f.requested.map(ServiceUnit::time),
         used_service_units: used.as_slice(),
-        ims: Some(ImsRepr {
+        ims: t.service_information.then_some(ImsRepr {
             role_of_node: Some(parties.role_of_node),
             node_functionality: parties.node_functionality,
             calling_party_address: Some(parties.calling_party),

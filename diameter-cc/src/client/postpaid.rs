@@ -273,6 +273,7 @@ impl<'c, 's> PostpaidClient<'c, 's> {
                 destination_realm: c.destination_realm,
                 destination_host: c.destination_host,
                 service_context_id: c.service_context_id,
+                service_information: true,
             },
             self.session_id.as_str(),
             &self.parties,

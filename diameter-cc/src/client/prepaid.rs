@@ -88,6 +88,10 @@ pub struct PrepaidConfig<'a> {
     /// Credit-Control-Failure-Handling when the server does not send one
     /// (RFC 8506 §8.14; the default is TERMINATE).
     pub failure_handling: CreditControlFailureHandling,
+    /// Send Service-Information{IMS-Information} (3GPP, vendor 10415, M
+    /// bit). A server without the TS 32.299 dictionary (freeDiameter with
+    /// only `dict_dcca`, say) answers it with 5001; turn it off for those.
+    pub service_information: bool,
     /// Wall clock for Event-Timestamp.
     pub clock: WallClock,
 }
@@ -112,6 +116,7 @@ impl<'a> PrepaidConfig<'a> {
             on_exhaustion: OnExhaustion::Terminate,
             tx: Duration::from_secs(10),
             failure_handling: CreditControlFailureHandling::Terminate,
+            service_information: true,
             clock: WallClock { unix_at_zero: 0 },
         }
     }
@@ -1036,6 +1041,7 @@ impl<'c, 's> PrepaidClient<'c, 's> {
                 destination_realm: c.destination_realm,
                 destination_host: c.destination_host,
                 service_context_id: c.service_context_id,
+                service_information: c.service_information,
             },
             self.session_id.as_str(),
             &self.parties,

