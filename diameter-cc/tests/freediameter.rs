@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant as StdInstant};
 
+use diameter_cc::client::accounting::{AccountingClient, AccountingConfig, CallInfo};
 use diameter_cc::client::prepaid::{Parties, PrepaidClient, PrepaidConfig, PrepaidEvent, Transmit};
 use diameter_cc::dict::tgpp;
 use diameter_cc::session::{session_id_from, WallClock};
@@ -261,9 +262,24 @@ fn prepaid_call_against_freediameter_over_tcp() {
             .all(|e| matches!(e, PrepaidEvent::Regranted { seconds: 60 })),
         "{ev:?}"
     );
-    // let the watchdog run (FD_TW=6: freeDiameter sends DWRs we answer)
-    std::thread::sleep(Duration::from_millis(1500));
-    wire.pump(&mut peer, Duration::from_millis(200));
+    // let the watchdog run: with FD_TW=6 freeDiameter sends a DWR within
+    // 6 ± 2 s of silence (RFC 3539), which our machine answers
+    let dwr_seen = |w: &Wire| {
+        w.log.iter().any(|(out, m)| {
+            !*out && Message::parse(m).is_ok_and(|m| m.command_code().0 == 280 && m.is_request())
+        })
+    };
+    let deadline = StdInstant::now() + Duration::from_secs(10);
+    while !dwr_seen(&wire) && StdInstant::now() < deadline {
+        wire.pump(&mut peer, Duration::from_millis(200));
+    }
+    assert!(dwr_seen(&wire), "no DWR from freeDiameter within 10 s");
+    assert!(
+        wire.log.iter().any(|(out, m)| *out
+            && Message::parse(m).is_ok_and(|m| m.command_code().0 == 280 && !m.is_request())),
+        "our DWA"
+    );
+    assert!(peer.is_open());
     call.call_ended(wire.now(), TerminationCause::Logout);
     let ev = step(&mut wire, &mut peer, &mut call);
     assert_eq!(ev, [PrepaidEvent::Finished]);
@@ -286,6 +302,38 @@ fn prepaid_call_against_freediameter_over_tcp() {
     assert_eq!(m.get(&base::RESULT_CODE).unwrap(), Some(5001));
     let failed = m.get(&base::FAILED_AVP).unwrap().expect("Failed-AVP");
     assert_eq!(failed.iter().next().unwrap().unwrap().vendor(), 10415);
+
+    // Accounting for the same call: ACR START then STOP (RFC 6733 §9),
+    // answered by freeDiameter's ACA.
+    let acfg = AccountingConfig::new(HOST, REALM, REALM);
+    let mut acct: AccountingClient<'_, 4> = AccountingClient::new(
+        &acfg,
+        CallInfo::new(session_id_from("interop-call-1").unwrap()),
+    );
+    acct.call_answered(wire.now()).unwrap();
+    acct.call_ended(wire.now()).unwrap();
+    let mut acked = 0;
+    for _ in 0..4 {
+        let now = wire.now();
+        let mut buf = [0u8; 1024];
+        let Some(t) = acct.poll_transmit(now, &mut buf) else {
+            break;
+        };
+        let t = t.expect("encode ACR");
+        peer.send_request(now, &mut buf[..t.len], 1000 + u64::from(t.record_number))
+            .expect("send ACR");
+        let e2e = u32::from_be_bytes([buf[16], buf[17], buf[18], buf[19]]);
+        acct.handle_sent(t.record_number, e2e);
+        wire.send(&buf[..t.len]);
+        let answers = wire.pump(&mut peer, Duration::from_secs(5));
+        assert_eq!(answers.len(), 1, "no ACA from freeDiameter");
+        let m = Message::parse_with(&answers[0], &CreditControl).unwrap();
+        assert_eq!(m.get(&base::RESULT_CODE).unwrap(), Some(2001));
+        assert!(acct.handle_answer(wire.now(), &m));
+        acked += 1;
+    }
+    assert_eq!(acked, 2, "START and STOP acknowledged");
+    assert_eq!(acct.stored_records().count(), 0);
 
     // DPR/DPA
     peer.disconnect(wire.now(), DisconnectCause::Rebooting);
