@@ -50,6 +50,9 @@ step "cargo test (workspace: unit, integration, property, tshark, no-alloc, doc 
 cargo test --workspace 2>&1 | tee target/test-output.txt
 grep -q "test result: FAILED" target/test-output.txt && die "some tests failed"
 
+step "rustdoc -D warnings (every public item documented, no broken links)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+
 step "no-alloc firmware build: #![no_std] #![no_main] thumbv7em-none-eabihf, no global allocator"
 (cd firmware-check && cargo build --release --quiet)
 step "no-alloc firmware build with defmt"
