@@ -399,3 +399,100 @@ fn prepaid_call_against_freediameter_over_tcp() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The other role: freeDiameter connects to us (`FD_CONNECT`), our peer
+/// machine is the responder. It must accept freeDiameter's CER (allow-list
+/// by realm), answer its DWRs, and answer its DPR when freeDiameter stops.
+#[test]
+fn freediameter_connects_to_our_responder() {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind");
+    let our_port = listener.local_addr().unwrap().port();
+    let script = peers_dir().join("freediameter-server.sh");
+    assert!(
+        Command::new("sh")
+            .arg("-c")
+            .arg("command -v freeDiameterd")
+            .status()
+            .is_ok_and(|s| s.success()),
+        "freeDiameterd is missing: run `bash ../shared/peers/install.sh`"
+    );
+    let fd_port = 40_000 + (std::process::id() % 20_000) as u16;
+    let dir = std::env::temp_dir().join(format!("fd-responder-{}", std::process::id()));
+    let out = Command::new("bash")
+        .arg(&script)
+        .arg("start")
+        .arg(&dir)
+        .arg(fd_port.to_string())
+        .env("FD_TW", "6")
+        .env("FD_CONNECT", format!("{HOST}@{our_port}"))
+        .output()
+        .expect("run freediameter-server.sh");
+    let fd = FreeDiameter { dir, port: fd_port };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    listener.set_nonblocking(false).unwrap();
+    let (sock, _) = listener.accept().expect("freeDiameter connects");
+    let mut wire = Wire {
+        sock,
+        rx: Vec::new(),
+        t0: StdInstant::now(),
+        log: Vec::new(),
+    };
+    let local = LocalIdentity {
+        origin_host: HOST,
+        origin_realm: REALM,
+        host_ip_addresses: &IP,
+        vendor_id: 0,
+        product_name: "diameter-rs interop",
+        firmware_revision: None,
+        origin_state_id: 1,
+        supported_vendor_ids: &[],
+        applications: &APPS,
+        inband_security_id: None,
+    };
+    let mut pcfg = PeerConfig::new(local);
+    pcfg.allowed_realms = &["localdomain"];
+    let mut peer: Peer<'_, 16> = Peer::new(&pcfg, Role::Responder, wire.now());
+    peer.handle_connected(wire.now());
+    let deadline = StdInstant::now() + Duration::from_secs(10);
+    while !peer.is_open() && StdInstant::now() < deadline {
+        wire.pump(&mut peer, Duration::from_millis(100));
+    }
+    assert!(peer.is_open(), "freeDiameter's CER was not accepted");
+    assert_eq!(
+        peer.peer_info().origin_host.as_str(),
+        "fd-server.localdomain"
+    );
+    // freeDiameter's watchdog: a DWR within 6 ± 2 s, answered
+    let deadline = StdInstant::now() + Duration::from_secs(10);
+    let dwr = |w: &Wire| {
+        w.log.iter().any(|(out, m)| {
+            !*out && Message::parse(m).is_ok_and(|m| m.command_code().0 == 280 && m.is_request())
+        })
+    };
+    while !dwr(&wire) && StdInstant::now() < deadline {
+        wire.pump(&mut peer, Duration::from_millis(200));
+    }
+    assert!(dwr(&wire), "no DWR from freeDiameter");
+    // stopping freeDiameter makes it send a DPR, which we answer
+    let stopper = std::thread::spawn(move || drop(fd));
+    let deadline = StdInstant::now() + Duration::from_secs(10);
+    let mut disconnecting = false;
+    while !disconnecting && StdInstant::now() < deadline {
+        wire.pump(&mut peer, Duration::from_millis(100));
+        disconnecting = events(&mut peer, wire.now())
+            .iter()
+            .any(|e| matches!(e, Event::PeerDisconnecting(_)));
+    }
+    assert!(disconnecting, "no DPR from freeDiameter");
+    stopper.join().unwrap();
+    assert!(
+        wire.log.iter().any(|(out, m)| *out
+            && Message::parse(m).is_ok_and(|m| m.command_code().0 == 282 && !m.is_request())),
+        "our DPA"
+    );
+}
