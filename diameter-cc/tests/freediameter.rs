@@ -434,8 +434,17 @@ fn freediameter_connects_to_our_responder() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    listener.set_nonblocking(false).unwrap();
-    let (sock, _) = listener.accept().expect("freeDiameter connects");
+    // wait (bounded) for freeDiameter to connect
+    listener.set_nonblocking(true).unwrap();
+    let deadline = StdInstant::now() + Duration::from_secs(20);
+    let sock = loop {
+        match listener.accept() {
+            Ok((s, _)) => break s,
+            Err(_) if StdInstant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+            Err(e) => panic!("freeDiameter did not connect within 20 s: {e}"),
+        }
+    };
+    sock.set_nonblocking(false).unwrap();
     let mut wire = Wire {
         sock,
         rx: Vec::new(),
