@@ -45,11 +45,10 @@ use core::time::Duration;
 
 use diameter_core::dict::base::{self, TerminationCause};
 use diameter_core::time::{earliest, Instant};
-use diameter_core::{
-    AvpSet, CommandCode, EncodeError, HeaderRepr, Message, MessageBuilder, ResultCode,
-};
+use diameter_core::{AvpSet, CommandCode, EncodeError, HeaderRepr, Message, ResultCode};
 
 use crate::dict::{self, CcRequestType, CreditControlFailureHandling, FinalUnitAction};
+use crate::msg::{AsaRepr, RaaRepr};
 use crate::session::{seconds_between, SessionId, WallClock};
 
 /// What to do when the granted time is used up (RFC 8506 §5.2 leaves the
@@ -1023,12 +1022,17 @@ impl<'c, 's> PrepaidClient<'c, 's> {
     }
 
     fn write_answer(&self, a: &ServerRequest, buf: &mut [u8]) -> Result<usize, EncodeError> {
-        let mut b = MessageBuilder::new(buf, a.header);
-        b.put(&base::SESSION_ID, self.session_id.as_str())
-            .put(&base::RESULT_CODE, a.result.0)
-            .put(&base::ORIGIN_HOST, self.config.origin_host)
-            .put(&base::ORIGIN_REALM, self.config.origin_realm);
-        b.finish().map(|m| m.len())
+        let (sid, host, realm) = (
+            self.session_id.as_str(),
+            self.config.origin_host,
+            self.config.origin_realm,
+        );
+        let r = if a.header.command_code == CommandCode::ABORT_SESSION {
+            AsaRepr::new(sid, a.result, host, realm).encode(a.header, buf)
+        } else {
+            RaaRepr::new(sid, a.result, host, realm).encode(a.header, buf)
+        };
+        r.map(<[u8]>::len)
     }
 
     fn write_ccr(&self, o: &Outgoing, buf: &mut [u8]) -> Result<usize, EncodeError> {

@@ -32,12 +32,10 @@ use core::time::Duration;
 use diameter_core::answer::{error_answer, Identity};
 use diameter_core::dict::base;
 use diameter_core::time::{earliest, Instant};
-use diameter_core::{
-    ApplicationId, CommandCode, EncodeError, Error, HeaderRepr, Message, MessageBuilder, ResultCode,
-};
+use diameter_core::{ApplicationId, CommandCode, EncodeError, Error, Message, ResultCode};
 
 use crate::dict::{self, CcRequestType, CreditControl};
-use crate::msg::{CcaRepr, Ccr, ServiceUnit};
+use crate::msg::{AsrRepr, CcaRepr, Ccr, RarRepr, ServiceUnit};
 use crate::session::SessionId;
 
 /// Longest subscriber or destination kept per session.
@@ -652,26 +650,15 @@ impl<'c, R: Rating, const N: usize> CcServer<'c, R, N> {
             let Some(s) = self.sessions.get(&k) else {
                 continue;
             };
-            let code = match kind {
-                ServerRequestKind::Abort => CommandCode::ABORT_SESSION,
-                ServerRequestKind::ReAuth => CommandCode::RE_AUTH,
+            let (sid, host) = (s.session_id.as_str(), s.peer_host.as_str());
+            let (me, realm) = (self.config.origin_host, self.config.origin_realm);
+            let r = match kind {
+                ServerRequestKind::Abort => AsrRepr::new(sid, me, realm, realm_of(host), host)
+                    .encode(AsrRepr::header(0, 0), buf),
+                ServerRequestKind::ReAuth => RarRepr::new(sid, me, realm, realm_of(host), host)
+                    .encode(RarRepr::header(0, 0), buf),
             };
-            let hdr =
-                HeaderRepr::request(code, ApplicationId::CREDIT_CONTROL, 0, 0).proxiable(true);
-            let mut b = MessageBuilder::new(buf, hdr);
-            b.put(&base::SESSION_ID, s.session_id.as_str())
-                .put(&base::ORIGIN_HOST, self.config.origin_host)
-                .put(&base::ORIGIN_REALM, self.config.origin_realm)
-                .put(&base::DESTINATION_REALM, realm_of(s.peer_host.as_str()))
-                .put(&base::DESTINATION_HOST, s.peer_host.as_str())
-                .put(&base::AUTH_APPLICATION_ID, ApplicationId::CREDIT_CONTROL.0);
-            if kind == ServerRequestKind::ReAuth {
-                b.put(
-                    &base::RE_AUTH_REQUEST_TYPE,
-                    base::ReAuthRequestType::AuthorizeOnly,
-                );
-            }
-            return Some(b.finish().map(|m| m.len()));
+            return Some(r.map(<[u8]>::len));
         }
     }
 }
