@@ -107,11 +107,10 @@ use core::time::Duration;
 
 use diameter_core::dict::base::{self, AccountingRealtimeRequired, AccountingRecordType};
 use diameter_core::time::{earliest, Instant};
-use diameter_core::{
-    ApplicationId, CommandCode, EncodeError, HeaderRepr, Message, MessageBuilder, ResultCode,
-};
+use diameter_core::{ApplicationId, CommandCode, EncodeError, HeaderRepr, Message, ResultCode};
 
-use crate::dict::sip::{self, AcctStatusType, ServiceType, SipMethod};
+use crate::dict::sip::{AcctStatusType, ServiceType, SipMethod};
+use crate::msg::AcrRepr;
 use crate::session::{SessionId, WallClock};
 
 /// Settings of an accounting client (shared by all calls of a proxy).
@@ -1252,10 +1251,68 @@ impl<'c, const N: usize> AccountingClient<'c, N> {
         }))
     }
 
-    /// Encode one record in the AVP order of RFC 6733 §9.7.1, then the SIP
-    /// accounting AVPs.
+    /// Encode one record through [`crate::msg::AcrRepr`] (RFC 6733 §9.7.1
+    /// order, then the SIP accounting AVPs).
     fn write_acr(&self, r: &Record, buf: &mut [u8]) -> Result<usize, EncodeError> {
         let c = self.config;
+        let kind = r.kind;
+        let first = matches!(
+            kind,
+            AccountingRecordType::StartRecord | AccountingRecordType::EventRecord
+        );
+        let mut repr = AcrRepr {
+            acct_application_id: Some(c.acct_application_id),
+            user_name: self.info.user_name,
+            destination_host: c.destination_host,
+            acct_session_id: Some(self.info.acct_session_id()),
+            acct_interim_interval: if kind == AccountingRecordType::StartRecord {
+                self.interval
+            } else {
+                None
+            },
+            accounting_realtime_required: first.then_some(self.policy),
+            event_timestamp: c.clock.timestamp(r.at),
+            ..AcrRepr::new(
+                self.info.session_id.as_str(),
+                c.origin_host,
+                c.origin_realm,
+                c.destination_realm,
+                kind,
+                r.number,
+            )
+        };
+        if let Some(s) = &self.info.sip {
+            repr.service_type = Some(ServiceType::SipSession);
+            repr.acct_status_type = match kind {
+                AccountingRecordType::StartRecord => Some(AcctStatusType::Start),
+                AccountingRecordType::InterimRecord => Some(AcctStatusType::InterimUpdate),
+                AccountingRecordType::StopRecord => Some(AcctStatusType::Stop),
+                _ => None,
+            };
+            repr.sip_method = Some(if kind == AccountingRecordType::StopRecord {
+                SipMethod::Bye
+            } else {
+                s.method
+            });
+            repr.sip_response_code = s.response_code;
+            repr.sip_from_tag = s.from_tag;
+            repr.sip_to_tag = s.to_tag;
+            repr.sip_call_setuptime = s.setup_time;
+            let created = match (kind, self.answered_at) {
+                (AccountingRecordType::EventRecord, _) | (_, None) => r.at,
+                (_, Some(a)) => a,
+            };
+            repr.sip_call_created = Some(unix_u32(c.clock.unix(created)));
+            if matches!(
+                kind,
+                AccountingRecordType::InterimRecord | AccountingRecordType::StopRecord
+            ) {
+                let ms = self.answered_at.map_or(0, |a| r.at.0.saturating_sub(a.0));
+                repr.sip_call_duration = Some(clamp_u32(ms.div_ceil(1000)));
+                repr.sip_call_ms_duration = Some(clamp_u32(ms));
+            }
+            repr.sip_avps = s.avps;
+        }
         let hdr = HeaderRepr::request(
             CommandCode::ACCOUNTING,
             ApplicationId(c.acct_application_id),
@@ -1263,88 +1320,7 @@ impl<'c, const N: usize> AccountingClient<'c, N> {
             r.end_to_end.unwrap_or(0),
         )
         .proxiable(true);
-        let mut b = MessageBuilder::new(buf, hdr);
-        b.put(&base::SESSION_ID, self.info.session_id.as_str())
-            .put(&base::ORIGIN_HOST, c.origin_host)
-            .put(&base::ORIGIN_REALM, c.origin_realm)
-            .put(&base::DESTINATION_REALM, c.destination_realm)
-            .put(&base::ACCOUNTING_RECORD_TYPE, r.kind)
-            .put(&base::ACCOUNTING_RECORD_NUMBER, r.number)
-            .put(&base::ACCT_APPLICATION_ID, c.acct_application_id);
-        if let Some(u) = self.info.user_name {
-            b.put(&base::USER_NAME, u);
-        }
-        if let Some(h) = c.destination_host {
-            b.put(&base::DESTINATION_HOST, h);
-        }
-        b.put(&base::ACCT_SESSION_ID, self.info.acct_session_id());
-        let first = matches!(
-            r.kind,
-            AccountingRecordType::StartRecord | AccountingRecordType::EventRecord
-        );
-        if r.kind == AccountingRecordType::StartRecord {
-            if let Some(s) = self.interval {
-                b.put(&base::ACCT_INTERIM_INTERVAL, s);
-            }
-        }
-        if first {
-            b.put(&base::ACCOUNTING_REALTIME_REQUIRED, self.policy);
-        }
-        if let Some(ts) = c.clock.timestamp(r.at) {
-            b.put(&base::EVENT_TIMESTAMP, ts);
-        }
-        if let Some(s) = &self.info.sip {
-            self.put_sip(&mut b, s, r);
-        }
-        b.finish().map(|m| m.len())
-    }
-
-    fn put_sip(&self, b: &mut MessageBuilder<'_>, s: &SipInfo<'_>, r: &Record) {
-        let c = self.config;
-        b.put(&sip::SERVICE_TYPE, ServiceType::SipSession);
-        let status = match r.kind {
-            AccountingRecordType::StartRecord => Some(AcctStatusType::Start),
-            AccountingRecordType::InterimRecord => Some(AcctStatusType::InterimUpdate),
-            AccountingRecordType::StopRecord => Some(AcctStatusType::Stop),
-            _ => None,
-        };
-        if let Some(st) = status {
-            b.put(&sip::ACCT_STATUS_TYPE, st);
-        }
-        let method = if r.kind == AccountingRecordType::StopRecord {
-            SipMethod::Bye
-        } else {
-            s.method
-        };
-        b.put(&sip::SIP_METHOD, method);
-        if let Some(code) = s.response_code {
-            b.put(&sip::SIP_RESPONSE_CODE, code);
-        }
-        if let Some(t) = s.from_tag {
-            b.put(&sip::SIP_FROM_TAG, t);
-        }
-        if let Some(t) = s.to_tag {
-            b.put(&sip::SIP_TO_TAG, t);
-        }
-        if let Some(t) = s.setup_time {
-            b.put(&sip::SIP_CALL_SETUPTIME, t);
-        }
-        let created = match (r.kind, self.answered_at) {
-            (AccountingRecordType::EventRecord, _) | (_, None) => r.at,
-            (_, Some(a)) => a,
-        };
-        b.put(&sip::SIP_CALL_CREATED, unix_u32(c.clock.unix(created)));
-        if matches!(
-            r.kind,
-            AccountingRecordType::InterimRecord | AccountingRecordType::StopRecord
-        ) {
-            let ms = self.answered_at.map_or(0, |a| r.at.0.saturating_sub(a.0));
-            b.put(&sip::SIP_CALL_DURATION, clamp_u32(ms.div_ceil(1000)));
-            b.put(&sip::SIP_CALL_MS_DURATION, clamp_u32(ms));
-        }
-        for avp in s.avps {
-            b.put(&sip::SIP_AVP, avp);
-        }
+        repr.encode(hdr, buf).map(<[u8]>::len)
     }
 }
 

@@ -335,6 +335,12 @@ pub struct AcrRepr<'a> {
     pub sip_call_created: Option<u32>,
     /// Sip-Call-MSDuration (230, OpenSIPS).
     pub sip_call_ms_duration: Option<u32>,
+    /// Accounting-Realtime-Required (483, RFC 6733 §9.8.7).
+    pub accounting_realtime_required: Option<base::AccountingRealtimeRequired>,
+    /// Acct-Status-Type (40, RFC 2866 §5.1), as OpenSIPS sends it.
+    pub acct_status_type: Option<sip::AcctStatusType>,
+    /// SIP-AVP (225, OpenSIPS) values, one AVP each, written last.
+    pub sip_avps: &'a [&'a str],
 }
 
 impl<'a> AcrRepr<'a> {
@@ -377,6 +383,9 @@ impl<'a> AcrRepr<'a> {
             sip_call_setuptime: None,
             sip_call_created: None,
             sip_call_ms_duration: None,
+            accounting_realtime_required: None,
+            acct_status_type: None,
+            sip_avps: &[],
         }
     }
 
@@ -436,6 +445,9 @@ impl<'a> AcrRepr<'a> {
         if let Some(v) = self.acct_interim_interval {
             b.put(&base::ACCT_INTERIM_INTERVAL, v);
         }
+        if let Some(v) = self.accounting_realtime_required {
+            b.put(&base::ACCOUNTING_REALTIME_REQUIRED, v);
+        }
         if let Some(v) = self.origin_state_id {
             b.put(&base::ORIGIN_STATE_ID, v);
         }
@@ -444,6 +456,9 @@ impl<'a> AcrRepr<'a> {
         }
         if let Some(v) = self.service_type {
             b.put(&sip::SERVICE_TYPE, v);
+        }
+        if let Some(v) = self.acct_status_type {
+            b.put(&sip::ACCT_STATUS_TYPE, v);
         }
         if let Some(v) = self.sip_method {
             b.put(&sip::SIP_METHOD, v);
@@ -457,17 +472,20 @@ impl<'a> AcrRepr<'a> {
         if let Some(v) = self.sip_to_tag {
             b.put(&sip::SIP_TO_TAG, v);
         }
-        if let Some(v) = self.sip_call_duration {
-            b.put(&sip::SIP_CALL_DURATION, v);
-        }
         if let Some(v) = self.sip_call_setuptime {
             b.put(&sip::SIP_CALL_SETUPTIME, v);
         }
         if let Some(v) = self.sip_call_created {
             b.put(&sip::SIP_CALL_CREATED, v);
         }
+        if let Some(v) = self.sip_call_duration {
+            b.put(&sip::SIP_CALL_DURATION, v);
+        }
         if let Some(v) = self.sip_call_ms_duration {
             b.put(&sip::SIP_CALL_MS_DURATION, v);
+        }
+        for v in self.sip_avps {
+            b.put(&sip::SIP_AVP, v);
         }
     }
 
