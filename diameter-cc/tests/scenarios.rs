@@ -445,11 +445,16 @@ fn postpaid_67_seconds() {
     let req = buf[..t.len].to_vec();
     let m = Message::parse_with(&req, &CreditControl).unwrap();
     m.validate(&CreditControl).unwrap();
-    // type 4 / number 0, cause 1, Event-Timestamp = answer time, RSU 0, USU 67
-    assert_eq!(
-        render(m.avps()),
-        ccr(sid, 4, 0, 4, Some(1), Some(0), Some(67))
-    );
+    // type 4 / number 0, cause 1, Event-Timestamp = answer time, RSU 0, USU 67,
+    // plus Requested-Action DIRECT_DEBITING, which RFC 8506 §8.41 requires
+    // in every CCR-Event (SCENARIOS.md omits it)
+    let mut want = ccr(sid, 4, 0, 4, Some(1), Some(0), Some(67));
+    let rsu = want
+        .iter()
+        .position(|a| a.starts_with("Requested-Service-Unit"))
+        .unwrap();
+    want.insert(rsu + 1, "Requested-Action=0".into());
+    assert_eq!(render(m.avps()), want);
     let mut abuf = [0u8; 1024];
     let ans = server
         .handle_request(Instant::from_secs(71), &m, &mut abuf)

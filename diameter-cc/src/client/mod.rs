@@ -33,6 +33,7 @@ pub(crate) struct CcrFields {
     pub timestamp: Timestamp,
     pub cause: Option<TerminationCause>,
     pub requested: Option<u32>,
+    pub requested_action: Option<crate::dict::RequestedAction>,
     pub used: Option<u32>,
 }
 
@@ -55,6 +56,7 @@ pub(crate) fn write_ccr(
         subscription_ids: &subscription,
         termination_cause: f.cause,
         requested_service_unit: f.requested.map(ServiceUnit::time),
+        requested_action: f.requested_action,
         used_service_units: used.as_slice(),
         ims: t.service_information.then_some(ImsRepr {
             role_of_node: Some(parties.role_of_node),

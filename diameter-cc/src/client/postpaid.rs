@@ -283,6 +283,8 @@ impl<'c, 's> PostpaidClient<'c, 's> {
                 timestamp: ts,
                 cause: Some(TerminationCause::Logout),
                 requested: Some(0),
+                // RFC 8506 §8.41: Requested-Action MUST be in a CCR-Event.
+                requested_action: Some(crate::dict::RequestedAction::DirectDebiting),
                 used: Some(self.duration),
             },
             buf,

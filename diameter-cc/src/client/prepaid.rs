@@ -1055,6 +1055,7 @@ impl<'c, 's> PrepaidClient<'c, 's> {
                 timestamp: ts,
                 cause: o.cause,
                 requested: o.requested,
+                requested_action: None,
                 used: o.used,
             },
             buf,
