@@ -8,9 +8,7 @@
 
 use arbitrary::Arbitrary;
 use diameter_cc::client::postpaid::{PostpaidClient, PostpaidConfig};
-use diameter_cc::client::prepaid::{
-    OnExhaustion, Parties, PrepaidClient, PrepaidConfig, Transmit,
-};
+use diameter_cc::client::prepaid::{OnExhaustion, Parties, PrepaidClient, PrepaidConfig, Transmit};
 use diameter_cc::dict::{self, tgpp, CcRequestType, CreditControlFailureHandling};
 use diameter_cc::server::credit_control::{Balances, CcServer, CcServerConfig, NoCredit};
 use diameter_cc::session::session_id_from;
@@ -30,7 +28,13 @@ enum Op {
     /// Let the real server answer what the client sent.
     Serve,
     /// Answer with a crafted CCA.
-    Cca { rc: u16, number_delta: i8, grant: Option<u16>, validity: Option<u8>, ccfh: Option<u8> },
+    Cca {
+        rc: u16,
+        number_delta: i8,
+        grant: Option<u16>,
+        validity: Option<u8>,
+        ccfh: Option<u8>,
+    },
     Garbage(Vec<u8>),
     Failed,
     Rar,
@@ -57,11 +61,23 @@ const PARTIES: Parties<'static> = Parties {
     node_functionality: tgpp::NodeFunctionality::As,
 };
 
-fn cca(number: u32, t: CcRequestType, rc: u32, grant: Option<u32>, validity: Option<u32>, ccfh: Option<u8>) -> Vec<u8> {
+fn cca(
+    number: u32,
+    t: CcRequestType,
+    rc: u32,
+    grant: Option<u32>,
+    validity: Option<u32>,
+    ccfh: Option<u8>,
+) -> Vec<u8> {
     let mut buf = [0u8; 512];
-    let hdr = HeaderRepr::request(CommandCode::CREDIT_CONTROL, ApplicationId::CREDIT_CONTROL, 1, 1)
-        .proxiable(true)
-        .answer();
+    let hdr = HeaderRepr::request(
+        CommandCode::CREDIT_CONTROL,
+        ApplicationId::CREDIT_CONTROL,
+        1,
+        1,
+    )
+    .proxiable(true)
+    .answer();
     let mut b = MessageBuilder::new(&mut buf, hdr);
     b.put(&base::SESSION_ID, "s")
         .put(&base::RESULT_CODE, rc)
@@ -71,7 +87,10 @@ fn cca(number: u32, t: CcRequestType, rc: u32, grant: Option<u32>, validity: Opt
         .put(&dict::CC_REQUEST_TYPE, t)
         .put(&dict::CC_REQUEST_NUMBER, number);
     if let Some(f) = ccfh {
-        b.put(&dict::CREDIT_CONTROL_FAILURE_HANDLING, CreditControlFailureHandling::from(i32::from(f % 4)));
+        b.put(
+            &dict::CREDIT_CONTROL_FAILURE_HANDLING,
+            CreditControlFailureHandling::from(i32::from(f % 4)),
+        );
     }
     if let Some(g) = grant {
         b.grouped(&dict::GRANTED_SERVICE_UNIT, |x| {
@@ -95,19 +114,30 @@ fn server_request(code: CommandCode) -> Vec<u8> {
         .put(&base::DESTINATION_HOST, "client.example")
         .put(&base::AUTH_APPLICATION_ID, 4);
     if code == CommandCode::RE_AUTH {
-        b.put(&base::RE_AUTH_REQUEST_TYPE, base::ReAuthRequestType::AuthorizeOnly);
+        b.put(
+            &base::RE_AUTH_REQUEST_TYPE,
+            base::ReAuthRequestType::AuthorizeOnly,
+        );
     }
     b.finish().unwrap().to_vec()
 }
 
 fuzz_target!(|inp: Input| {
     let mut cfg = PrepaidConfig::new("client.example", "example", "example", "voice@fuzz");
-    cfg.on_exhaustion = if inp.reauth { OnExhaustion::Reauthorize } else { OnExhaustion::Terminate };
+    cfg.on_exhaustion = if inp.reauth {
+        OnExhaustion::Reauthorize
+    } else {
+        OnExhaustion::Terminate
+    };
     cfg.failure_handling = CreditControlFailureHandling::from(i32::from(inp.ccfh % 3));
     cfg.requested_time = u32::from(inp.requested);
     cfg.clock.unix_at_zero = 1_704_067_200;
     let mut scfg = CcServerConfig::new("ocs.example", "example");
-    scfg.no_credit = if inp.zero_grant { NoCredit::ZeroGrant } else { NoCredit::CreditLimitReached };
+    scfg.no_credit = if inp.zero_grant {
+        NoCredit::ZeroGrant
+    } else {
+        NoCredit::CreditLimitReached
+    };
     let mut bal = Balances::<4>::new();
     bal.set("1001", u64::from(inp.balance));
     let mut server: CcServer<'_, _, 4> = CcServer::new(&scfg, bal);
@@ -137,18 +167,33 @@ fuzz_target!(|inp: Input| {
                 if let Some((_, _, bytes)) = outstanding.take() {
                     let m = Message::parse_with(&bytes, &CreditControl).expect("our CCR parses");
                     let mut out = [0u8; 1024];
-                    let a = server.handle_request(now, &m, &mut out).expect("CCA encodes");
+                    let a = server
+                        .handle_request(now, &m, &mut out)
+                        .expect("CCA encodes");
                     let am = Message::parse_with(a, &CreditControl).expect("our CCA parses");
                     c.handle_answer(now, &am);
                 }
             }
-            Op::Cca { rc, number_delta, grant, validity, ccfh } => {
+            Op::Cca {
+                rc,
+                number_delta,
+                grant,
+                validity,
+                ccfh,
+            } => {
                 let (n, t) = outstanding
                     .as_ref()
                     .map(|o| (o.0, o.1))
                     .unwrap_or((0, CcRequestType::Initial));
                 let n = n.wrapping_add_signed(i32::from(*number_delta % 2));
-                let bytes = cca(n, t, 2000 + u32::from(*rc % 4) * 1000 + u32::from(*rc % 32), grant.map(u32::from), validity.map(u32::from), *ccfh);
+                let bytes = cca(
+                    n,
+                    t,
+                    2000 + u32::from(*rc % 4) * 1000 + u32::from(*rc % 32),
+                    grant.map(u32::from),
+                    validity.map(u32::from),
+                    *ccfh,
+                );
                 let m = Message::parse_with(&bytes, &CreditControl).unwrap();
                 c.handle_answer(now, &m);
                 if n == outstanding.as_ref().map(|o| o.0).unwrap_or(u32::MAX) {
@@ -165,7 +210,11 @@ fuzz_target!(|inp: Input| {
                 c.handle_request_failed(now);
             }
             Op::Rar | Op::Asr => {
-                let code = if matches!(op, Op::Rar) { CommandCode::RE_AUTH } else { CommandCode::ABORT_SESSION };
+                let code = if matches!(op, Op::Rar) {
+                    CommandCode::RE_AUTH
+                } else {
+                    CommandCode::ABORT_SESSION
+                };
                 let bytes = server_request(code);
                 let m = Message::parse_with(&bytes, &CreditControl).unwrap();
                 assert!(c.handle_server_request(now, &m));
@@ -178,13 +227,23 @@ fuzz_target!(|inp: Input| {
             guard += 1;
             assert!(guard < 16, "poll_transmit never ends");
             match t.expect("encodes") {
-                Transmit::Request { len, request_type, number, retransmission } => {
+                Transmit::Request {
+                    len,
+                    request_type,
+                    number,
+                    retransmission,
+                } => {
                     let m = Message::parse_with(&buf[..len], &CreditControl).expect("CCR parses");
                     m.validate(&CreditControl).expect("CCR validates");
                     assert_eq!(m.get(&dict::CC_REQUEST_NUMBER).unwrap(), Some(number));
                     match last_number {
-                        Some(l) if retransmission => assert_eq!(number, l, "a retransmission keeps its number"),
-                        Some(l) => assert!(number > l, "request numbers must increase: {l} then {number}"),
+                        Some(l) if retransmission => {
+                            assert_eq!(number, l, "a retransmission keeps its number")
+                        }
+                        Some(l) => assert!(
+                            number > l,
+                            "request numbers must increase: {l} then {number}"
+                        ),
                         None => assert_eq!(number, 0),
                     }
                     last_number = Some(number);
@@ -210,7 +269,10 @@ fuzz_target!(|inp: Input| {
         assert_eq!(after_termination, 0, "a CCR after the CCR-T");
         if let Some(a) = answered_at {
             let elapsed = now.0.saturating_sub(a.0) / 1000 + 1;
-            assert!(usage_total <= elapsed, "usage {usage_total} s exceeds elapsed {elapsed} s");
+            assert!(
+                usage_total <= elapsed,
+                "usage {usage_total} s exceeds elapsed {elapsed} s"
+            );
         }
         assert_eq!(u32::from(c.terminations()), terminations);
     }

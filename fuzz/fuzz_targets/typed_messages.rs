@@ -21,8 +21,14 @@ fuzz_target!(|data: &[u8]| {
                 .is_ok());
             assert_eq!(Some(ccr.session_id), msg.get(&base::SESSION_ID).unwrap());
             assert_eq!(Some(ccr.origin_host), msg.get(&base::ORIGIN_HOST).unwrap());
-            assert_eq!(Some(ccr.cc_request_number), msg.get(&dict::CC_REQUEST_NUMBER).unwrap());
-            assert_eq!(Some(ccr.cc_request_type), msg.get(&dict::CC_REQUEST_TYPE).unwrap());
+            assert_eq!(
+                Some(ccr.cc_request_number),
+                msg.get(&dict::CC_REQUEST_NUMBER).unwrap()
+            );
+            assert_eq!(
+                Some(ccr.cc_request_type),
+                msg.get(&dict::CC_REQUEST_TYPE).unwrap()
+            );
             assert_eq!(ccr.user_name, msg.get(&base::USER_NAME).unwrap());
             let typed = ccr.mscc().count();
             let generic = msg.get_all(&dict::MULTIPLE_SERVICES_CREDIT_CONTROL).count();
@@ -40,8 +46,14 @@ fuzz_target!(|data: &[u8]| {
     match Cca::decode(&msg) {
         Ok(cca) => {
             assert_eq!(Some(cca.session_id), msg.get(&base::SESSION_ID).unwrap());
-            assert_eq!(Some(cca.result_code.0), msg.get(&base::RESULT_CODE).unwrap());
-            assert_eq!(cca.cc_request_number, msg.get(&dict::CC_REQUEST_NUMBER).unwrap());
+            assert_eq!(
+                Some(cca.result_code.0),
+                msg.get(&base::RESULT_CODE).unwrap()
+            );
+            assert_eq!(
+                cca.cc_request_number,
+                msg.get(&dict::CC_REQUEST_NUMBER).unwrap()
+            );
             assert_eq!(
                 cca.mscc().count(),
                 msg.get_all(&dict::MULTIPLE_SERVICES_CREDIT_CONTROL).count()
@@ -57,7 +69,9 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     if let Ok(acr) = Acr::decode(&msg) {
-        assert!(msg.validate_command(&base::ACR, &CreditControl, &ParseConfig::DEFAULT).is_ok());
+        assert!(msg
+            .validate_command(&base::ACR, &CreditControl, &ParseConfig::DEFAULT)
+            .is_ok());
         assert_eq!(Some(acr.session_id), msg.get(&base::SESSION_ID).unwrap());
         assert_eq!(Some(acr.origin_host), msg.get(&base::ORIGIN_HOST).unwrap());
     }
