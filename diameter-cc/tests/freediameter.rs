@@ -33,6 +33,43 @@ const REALM: &str = "localdomain";
 const APPS: [App; 2] = [App::auth(4), App::acct(3)];
 const IP: [AddressValue<'static>; 1] = [AddressValue::V4([127, 0, 0, 1])];
 
+/// The two tests each run a freeDiameter daemon; run them one at a time so
+/// that two start-ups never race on a loaded machine.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Run `freediameter-server.sh start DIR PORT` with `env`, retrying once
+/// (with the next port) if the daemon dies during start-up.
+fn start_fd(
+    dir: &std::path::Path,
+    port: u16,
+    env: &[(&str, String)],
+) -> (u16, std::process::Output) {
+    let script = peers_dir().join("freediameter-server.sh");
+    let mut last = None;
+    for p in [port, port + 1] {
+        let mut cmd = Command::new("bash");
+        cmd.arg(&script).arg("start").arg(dir).arg(p.to_string());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("run freediameter-server.sh");
+        if out.status.success() {
+            return (p, out);
+        }
+        eprintln!(
+            "freeDiameter start failed on port {p}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::thread::sleep(Duration::from_secs(1));
+        last = Some((p, out));
+    }
+    last.unwrap()
+}
+
 fn peers_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/peers")
 }
@@ -61,14 +98,7 @@ impl FreeDiameter {
         );
         let port = 20_000 + (std::process::id() % 20_000) as u16;
         let dir = std::env::temp_dir().join(format!("fd-interop-{}", std::process::id()));
-        let out = Command::new("bash")
-            .arg(&script)
-            .arg("start")
-            .arg(&dir)
-            .arg(port.to_string())
-            .env("FD_TW", "6")
-            .output()
-            .expect("run freediameter-server.sh");
+        let (port, out) = start_fd(&dir, port, &[("FD_TW", "6".into())]);
         assert!(
             out.status.success(),
             "freeDiameter did not start: {}",
@@ -169,6 +199,7 @@ fn events(peer: &mut Peer<'_, 16>, now: Instant) -> Vec<Event> {
 
 #[test]
 fn prepaid_call_against_freediameter_over_tcp() {
+    let _serial = serial();
     let fd = FreeDiameter::start();
     let sock = TcpStream::connect(("127.0.0.1", fd.port)).expect("connect to freeDiameter");
     let mut wire = Wire {
@@ -405,9 +436,9 @@ fn prepaid_call_against_freediameter_over_tcp() {
 /// by realm), answer its DWRs, and answer its DPR when freeDiameter stops.
 #[test]
 fn freediameter_connects_to_our_responder() {
+    let _serial = serial();
     let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind");
     let our_port = listener.local_addr().unwrap().port();
-    let script = peers_dir().join("freediameter-server.sh");
     assert!(
         Command::new("sh")
             .arg("-c")
@@ -418,15 +449,14 @@ fn freediameter_connects_to_our_responder() {
     );
     let fd_port = 40_000 + (std::process::id() % 20_000) as u16;
     let dir = std::env::temp_dir().join(format!("fd-responder-{}", std::process::id()));
-    let out = Command::new("bash")
-        .arg(&script)
-        .arg("start")
-        .arg(&dir)
-        .arg(fd_port.to_string())
-        .env("FD_TW", "6")
-        .env("FD_CONNECT", format!("{HOST}@{our_port}"))
-        .output()
-        .expect("run freediameter-server.sh");
+    let (fd_port, out) = start_fd(
+        &dir,
+        fd_port,
+        &[
+            ("FD_TW", "6".into()),
+            ("FD_CONNECT", format!("{HOST}@{our_port}")),
+        ],
+    );
     let fd = FreeDiameter { dir, port: fd_port };
     assert!(
         out.status.success(),
