@@ -496,7 +496,7 @@ impl<'a> Avp<'a> {
     pub fn group_set(&self) -> AvpSet<'a> {
         AvpSet::new(
             self.data(),
-            (self.offset() + self.len() - self.data().len()) as u32,
+            (self.offset() + self.header_len()).min(u32::MAX as usize) as u32,
         )
     }
 }
