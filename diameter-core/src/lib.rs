@@ -10,7 +10,9 @@
 //!   and grammar validation.
 //! - [`encode`]: [`MessageBuilder`] writes straight into a caller's buffer.
 //! - [`answer`]: answers and error answers with Failed-AVP in one call.
-//! - [`framing`]: split a TCP byte stream into messages.
+//! - [`framing`]: split a TCP byte stream into messages; [`rxbuf`]: a
+//!   receive buffer that yields them.
+//! - [`peer`]: the RFC 6733 §5 peer state machine.
 //! - [`error`]: one error type whose kinds are Result-Codes.
 //!
 //! ## Decode
@@ -51,10 +53,12 @@ pub mod dict;
 pub mod encode;
 pub mod error;
 pub mod framing;
+pub mod hash;
 pub mod header;
 pub mod message;
 pub mod peer;
 pub mod result_code;
+pub mod rxbuf;
 pub mod time;
 pub mod types;
 
@@ -66,6 +70,7 @@ pub use framing::{Frame, Framer};
 pub use header::{ApplicationId, CommandCode, CommandFlags, HeaderRepr};
 pub use message::{AvpSet, Message, ParseConfig};
 pub use result_code::ResultCode;
+pub use rxbuf::{RxBuf, RxError};
 pub use types::{AddressValue, Timestamp, Uri};
 
 /// The README's examples, compiled and run as doc tests.

@@ -183,6 +183,7 @@ impl<'a, T: AvpType> Iterator for GetAll<'a, T> {
 pub struct Message<'a> {
     bytes: &'a [u8],
     header: HeaderRepr,
+    validated: bool,
 }
 
 impl<'a> Message<'a> {
@@ -211,7 +212,11 @@ impl<'a> Message<'a> {
         if len != bytes.len() {
             return Err(Error::new(ErrorKind::InvalidMessageLength));
         }
-        Ok(Message { bytes, header })
+        Ok(Message {
+            bytes,
+            header,
+            validated: false,
+        })
     }
 
     /// Parse without a dictionary: checks the header and every top-level AVP
@@ -241,7 +246,11 @@ impl<'a> Message<'a> {
         }
         let body = AvpSet::new(&bytes[HEADER_LEN..], HEADER_LEN as u32);
         check_headers(body, dict, config, 0)?;
-        Ok(Message { bytes, header })
+        Ok(Message {
+            bytes,
+            header,
+            validated: false,
+        })
     }
 
     /// The whole message as received.
@@ -310,12 +319,26 @@ impl<'a> Message<'a> {
             .and_then(|a| core::str::from_utf8(a.data()).ok())
     }
 
+    /// Whether this message was validated against its command's grammar
+    /// ([`Message::validated`]): typed views built from it then read it
+    /// without validating again.
+    pub const fn is_validated(&self) -> bool {
+        self.validated
+    }
+
     /// Validate against the dictionary: the command's grammar if `dict`
     /// knows the command (an unknown command is kept and only its AVPs are
     /// checked), header flags against the command definition (3008), flag
     /// rules (3009), values (5004/5014), unknown M-bit AVPs (5001), counts
     /// (5005/5009) and AVPs not allowed (5008), recursively through Grouped
     /// AVPs.
+    ///
+    /// Answers follow one rule for failures: an answer with the E bit is
+    /// checked against the generic `<answer-message>` grammar of RFC 6733
+    /// §7.2 (its P bit is not compared with the command's); an answer whose
+    /// Result-Code is not 2xxx need not carry the command's other required
+    /// AVPs (freeDiameter leaves Auth-Application-Id and CC-Request-Type
+    /// out of its 5xxx CCAs), but everything it does carry is checked.
     pub fn validate<D: Dictionary>(&self, dict: &D) -> Result<(), Error> {
         self.validate_with_config(dict, &ParseConfig::DEFAULT)
     }
@@ -339,6 +362,44 @@ impl<'a> Message<'a> {
         }
     }
 
+    /// Validate (see [`Message::validate`]) and return the message marked
+    /// validated when `dict` knows its command, so that typed views read
+    /// it without validating again. This single walk also checks every AVP
+    /// header, so `Message::new_checked(bytes)?.validated(dict)?` is the
+    /// whole receive-side check.
+    ///
+    /// ```
+    /// use diameter_core::{Message, dict::base};
+    /// # let bytes = diameter_core::doc_example();
+    /// let msg = Message::new_checked(&bytes)?.validated(&base::Base)?;
+    /// assert!(msg.is_validated());
+    /// # Ok::<(), diameter_core::Error>(())
+    /// ```
+    pub fn validated<D: Dictionary>(self, dict: &D) -> Result<Self, Error> {
+        self.validated_with_config(dict, &ParseConfig::DEFAULT)
+    }
+
+    /// [`Message::validated`] with explicit settings.
+    pub fn validated_with_config<D: Dictionary>(
+        self,
+        dict: &D,
+        config: &ParseConfig,
+    ) -> Result<Self, Error> {
+        match dict.command(self.command_code(), self.is_request()) {
+            Some(def) => {
+                self.validate_command(def, dict, config)?;
+                Ok(Message {
+                    validated: true,
+                    ..self
+                })
+            }
+            None => {
+                self.validate_with_config(dict, config)?;
+                Ok(self)
+            }
+        }
+    }
+
     /// Validate against a given command definition (see [`Message::validate`]).
     pub fn validate_command<D: Dictionary>(
         &self,
@@ -346,18 +407,45 @@ impl<'a> Message<'a> {
         dict: &D,
         config: &ParseConfig,
     ) -> Result<(), Error> {
-        if def.proxiable != self.flags().is_proxiable() || def.request != self.is_request() {
+        if def.request != self.is_request() {
             return Err(Error::new(ErrorKind::InvalidHeaderBits));
         }
         // An answer with the E bit follows the generic answer-message grammar
-        // of §7.2, whatever its command.
-        let grammar = if self.flags().is_error() {
-            &crate::dict::base::ERROR_ANSWER
+        // of §7.2, whatever its command (and whatever its P bit).
+        if self.flags().is_error() {
+            return validate_set(
+                self.avps(),
+                &crate::dict::base::ERROR_ANSWER,
+                dict,
+                config,
+                0,
+            );
+        }
+        if def.proxiable != self.flags().is_proxiable() {
+            return Err(Error::new(ErrorKind::InvalidHeaderBits));
+        }
+        let failure = !self.is_request()
+            && matches!(
+                self.get(&crate::dict::base::RESULT_CODE),
+                Ok(Some(rc)) if !(2000..3000).contains(&rc)
+            );
+        let mode = if failure {
+            Required::AnswerMessage
         } else {
-            &def.grammar
+            Required::All
         };
-        validate_set(self.avps(), grammar, dict, config, 0)
+        validate_rules(self.avps(), &def.grammar, dict, config, 0, mode)
     }
+}
+
+/// Which minimum counts of a grammar are enforced.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Required {
+    /// Every rule's minimum.
+    All,
+    /// A failure answer: only those the `<answer-message>` grammar of RFC
+    /// 6733 §7.2 requires (Origin-Host, Origin-Realm, Result-Code).
+    AnswerMessage,
 }
 
 fn check_flags(avp: &Avp<'_>, info: Option<&AvpInfo>, config: &ParseConfig) -> Result<(), Error> {
@@ -430,6 +518,17 @@ pub fn validate_set<D: Dictionary>(
     config: &ParseConfig,
     depth: u8,
 ) -> Result<(), Error> {
+    validate_rules(set, grammar, dict, config, depth, Required::All)
+}
+
+fn validate_rules<D: Dictionary>(
+    set: AvpSet<'_>,
+    grammar: &Grammar,
+    dict: &D,
+    config: &ParseConfig,
+    depth: u8,
+    required: Required,
+) -> Result<(), Error> {
     let rules = grammar.rules;
     let mut counts = [0u16; Grammar::MAX_RULES];
     for (pos, avp) in set.iter().enumerate() {
@@ -480,7 +579,11 @@ pub fn validate_set<D: Dictionary>(
         }
     }
     for (r, &c) in rules.iter().zip(counts.iter()) {
-        if c < r.min {
+        let enforced = match required {
+            Required::All => true,
+            Required::AnswerMessage => r.vendor == 0 && matches!(r.code, 264 | 268 | 296),
+        };
+        if c < r.min && enforced {
             let flags = dict
                 .avp(r.code, r.vendor)
                 .map(|i| i.flags.default_flags().0)

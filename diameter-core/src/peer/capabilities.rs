@@ -62,43 +62,201 @@ impl App {
     }
 }
 
-/// What we say about ourselves in CER/CEA, DWR and DPR.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LocalIdentity<'a> {
+/// An owned DiameterIdentity (RFC 6733 §4.3.1): a host or realm name of at
+/// most [`MAX_IDENTITY`] octets.
+pub type IdentityBuf = heapless::String<MAX_IDENTITY>;
+
+/// Most Host-IP-Address values advertised.
+pub const MAX_ADDRESSES: usize = 4;
+/// Most Supported-Vendor-Id values advertised.
+pub const MAX_VENDORS: usize = 8;
+/// Longest Product-Name kept.
+pub const MAX_PRODUCT: usize = 64;
+
+/// Copy `text` into an [`IdentityBuf`]; `what` names the setting in the error.
+pub fn identity_buf(what: &'static str, text: &str) -> Result<IdentityBuf, ConfigError> {
+    owned(what, text)
+}
+
+/// Copy `text` into a fixed-capacity string, or say which setting was too long.
+pub(crate) fn owned<const N: usize>(
+    what: &'static str,
+    text: &str,
+) -> Result<heapless::String<N>, ConfigError> {
+    let mut s = heapless::String::new();
+    s.push_str(text)
+        .map_err(|_| ConfigError::TooLong { what, max: N })?;
+    Ok(s)
+}
+
+/// A setting that does not fit the fixed capacity chosen at compile time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A text setting is longer than `max` octets.
+    TooLong {
+        /// The setting.
+        what: &'static str,
+        /// Its capacity.
+        max: usize,
+    },
+    /// A list setting has more than `max` entries.
+    TooMany {
+        /// The setting.
+        what: &'static str,
+        /// Its capacity.
+        max: usize,
+    },
+    /// A setting must not be empty.
+    Empty {
+        /// The setting.
+        what: &'static str,
+    },
+}
+
+impl core::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            ConfigError::TooLong { what, max } => write!(f, "{what} is longer than {max} octets"),
+            ConfigError::TooMany { what, max } => write!(f, "more than {max} {what}"),
+            ConfigError::Empty { what } => write!(f, "{what} must not be empty"),
+        }
+    }
+}
+
+impl core::error::Error for ConfigError {}
+
+/// What we say about ourselves in CER/CEA, DWR and DPR (RFC 6733 §5.3.1).
+///
+/// Owned, so that a peer machine or an endpoint holding it can live in a
+/// `static` cell or a task: no borrowed configuration.
+///
+/// ```
+/// use diameter_core::peer::{App, LocalIdentity};
+/// let me = LocalIdentity::new("client.example.org", "example.org")?
+///     .with_application(App::auth(4))?
+///     .with_application(App::acct(3))?;
+/// assert_eq!(me.origin_host.as_str(), "client.example.org");
+/// assert_eq!(me.host_ip_addresses.len(), 1); // 127.0.0.1 until you set yours
+/// # Ok::<(), diameter_core::peer::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalIdentity {
     /// Origin-Host.
-    pub origin_host: &'a str,
+    pub origin_host: IdentityBuf,
     /// Origin-Realm.
-    pub origin_realm: &'a str,
+    pub origin_realm: IdentityBuf,
     /// Host-IP-Address values (at least one; §5.3.5).
-    pub host_ip_addresses: &'a [AddressValue<'a>],
+    pub host_ip_addresses: heapless::Vec<core::net::IpAddr, MAX_ADDRESSES>,
     /// Vendor-Id (0 when none).
     pub vendor_id: u32,
     /// Product-Name.
-    pub product_name: &'a str,
+    pub product_name: heapless::String<MAX_PRODUCT>,
     /// Firmware-Revision, if any.
     pub firmware_revision: Option<u32>,
     /// Origin-State-Id: changes on every restart (§8.16).
     pub origin_state_id: u32,
     /// Supported-Vendor-Id values.
-    pub supported_vendor_ids: &'a [u32],
+    pub supported_vendor_ids: heapless::Vec<u32, MAX_VENDORS>,
     /// Applications we support. Use [`RELAY`] as an Auth id to act as a relay.
-    pub applications: &'a [App],
+    pub applications: heapless::Vec<App, MAX_APPS>,
     /// Inband-Security-Id to advertise (0 = none), `None` to omit.
     pub inband_security_id: Option<u32>,
 }
 
-impl LocalIdentity<'_> {
+impl LocalIdentity {
+    /// An identity with defaults: Host-IP-Address 127.0.0.1 (replace it with
+    /// the address peers reach you at), Vendor-Id 0, Product-Name
+    /// `diameter-rs`, Origin-State-Id 0, no applications yet.
+    pub fn new(origin_host: &str, origin_realm: &str) -> Result<Self, ConfigError> {
+        if origin_host.is_empty() {
+            return Err(ConfigError::Empty {
+                what: "Origin-Host",
+            });
+        }
+        if origin_realm.is_empty() {
+            return Err(ConfigError::Empty {
+                what: "Origin-Realm",
+            });
+        }
+        let mut host_ip_addresses = heapless::Vec::new();
+        let _ = host_ip_addresses.push(core::net::IpAddr::V4(core::net::Ipv4Addr::LOCALHOST));
+        Ok(LocalIdentity {
+            origin_host: owned("Origin-Host", origin_host)?,
+            origin_realm: owned("Origin-Realm", origin_realm)?,
+            host_ip_addresses,
+            vendor_id: 0,
+            product_name: owned("Product-Name", "diameter-rs")?,
+            firmware_revision: None,
+            origin_state_id: 0,
+            supported_vendor_ids: heapless::Vec::new(),
+            applications: heapless::Vec::new(),
+            inband_security_id: None,
+        })
+    }
+
+    /// Add an application to advertise.
+    pub fn with_application(mut self, app: App) -> Result<Self, ConfigError> {
+        self.applications
+            .push(app)
+            .map_err(|_| ConfigError::TooMany {
+                what: "applications",
+                max: MAX_APPS,
+            })?;
+        Ok(self)
+    }
+
+    /// Add a Supported-Vendor-Id.
+    pub fn with_supported_vendor(mut self, vendor: u32) -> Result<Self, ConfigError> {
+        self.supported_vendor_ids
+            .push(vendor)
+            .map_err(|_| ConfigError::TooMany {
+                what: "Supported-Vendor-Id values",
+                max: MAX_VENDORS,
+            })?;
+        Ok(self)
+    }
+
+    /// Replace the Host-IP-Address values with `addresses` (at least one).
+    pub fn with_addresses(mut self, addresses: &[core::net::IpAddr]) -> Result<Self, ConfigError> {
+        if addresses.is_empty() {
+            return Err(ConfigError::Empty {
+                what: "Host-IP-Address",
+            });
+        }
+        self.host_ip_addresses =
+            heapless::Vec::from_slice(addresses).map_err(|_| ConfigError::TooMany {
+                what: "Host-IP-Address values",
+                max: MAX_ADDRESSES,
+            })?;
+        Ok(self)
+    }
+
+    /// Set the Product-Name.
+    pub fn with_product_name(mut self, name: &str) -> Result<Self, ConfigError> {
+        self.product_name = owned("Product-Name", name)?;
+        Ok(self)
+    }
+
+    /// Set the Origin-State-Id (§8.16: a value that grows on every restart,
+    /// for example the boot time in seconds).
+    pub fn with_origin_state_id(mut self, id: u32) -> Self {
+        self.origin_state_id = id;
+        self
+    }
+
     /// Write the CER/CEA body after the Result-Code (§5.3.1, §5.3.2).
     pub(crate) fn put_capabilities(&self, b: &mut MessageBuilder<'_>) {
-        b.put(&base::ORIGIN_HOST, self.origin_host);
-        b.put(&base::ORIGIN_REALM, self.origin_realm);
-        for a in self.host_ip_addresses {
-            b.put(&base::HOST_IP_ADDRESS, *a);
+        b.put(&base::ORIGIN_HOST, self.origin_host.as_str());
+        b.put(&base::ORIGIN_REALM, self.origin_realm.as_str());
+        for a in &self.host_ip_addresses {
+            b.put(&base::HOST_IP_ADDRESS, AddressValue::from(*a));
         }
         b.put(&base::VENDOR_ID, self.vendor_id);
-        b.put(&base::PRODUCT_NAME, self.product_name);
+        b.put(&base::PRODUCT_NAME, self.product_name.as_str());
         b.put(&base::ORIGIN_STATE_ID, self.origin_state_id);
-        for v in self.supported_vendor_ids {
+        for v in &self.supported_vendor_ids {
             b.put(&base::SUPPORTED_VENDOR_ID, *v);
         }
         for app in self.applications.iter().filter(|a| a.vendor.is_none()) {
@@ -197,10 +355,7 @@ fn for_each_app(set: AvpSet<'_>, mut f: impl FnMut(App)) {
 
 /// Read a peer's CER/CEA (already validated against the base grammar) and
 /// negotiate the applications both sides support (§5.3).
-pub fn negotiate(
-    msg: &Message<'_>,
-    local: &LocalIdentity<'_>,
-) -> Result<PeerInfo, CapabilitiesError> {
+pub fn negotiate(msg: &Message<'_>, local: &LocalIdentity) -> Result<PeerInfo, CapabilitiesError> {
     let mut info = PeerInfo::default();
     let host = msg
         .require(&base::ORIGIN_HOST)
@@ -235,7 +390,7 @@ pub fn negotiate(
         }
         if theirs.id == RELAY {
             // A relay peer supports everything we do.
-            for o in local.applications {
+            for o in &local.applications {
                 if !common.contains(o) {
                     let _ = common.push(*o);
                 }

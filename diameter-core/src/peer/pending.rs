@@ -1,0 +1,163 @@
+//! The requests a peer machine sent and waits for (RFC 6733 §6.2: answers
+//! are matched by Hop-by-Hop and End-to-End identifier), and the window of
+//! requests it received, for duplicate detection (§6.5).
+
+use core::time::Duration;
+
+use crate::hash::Fnv;
+use crate::time::{earliest, Instant};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Entry {
+    end_to_end: u32,
+    deadline: Instant,
+    token: u64,
+    handed_back: bool,
+}
+
+/// How a pending request ended without an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ended {
+    TimedOut { token: u64, end_to_end: u32 },
+    HandedBack { token: u64, end_to_end: u32 },
+}
+
+/// Up to `P` outstanding requests (a power of two), keyed by Hop-by-Hop id.
+/// Each one ends exactly once: answered ([`Pending::answer`]), timed out at
+/// the deadline its sender chose, or handed back when the connection fails.
+#[derive(Debug)]
+pub(crate) struct Pending<const P: usize> {
+    map: heapless::index_map::FnvIndexMap<u32, Entry, P>,
+}
+
+impl<const P: usize> Pending<P> {
+    pub(crate) const fn new() -> Self {
+        Pending {
+            map: heapless::index_map::FnvIndexMap::new(),
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub(crate) fn is_full(&self) -> bool {
+        self.map.len() >= P
+    }
+
+    pub(crate) fn contains(&self, hop_by_hop: u32) -> bool {
+        self.map.contains_key(&hop_by_hop)
+    }
+
+    pub(crate) fn insert(
+        &mut self,
+        hop_by_hop: u32,
+        end_to_end: u32,
+        deadline: Instant,
+        token: u64,
+    ) -> bool {
+        let e = Entry {
+            end_to_end,
+            deadline,
+            token,
+            handed_back: false,
+        };
+        self.map.insert(hop_by_hop, e).is_ok()
+    }
+
+    /// The token of the request this answer answers, removing it; `None`
+    /// for an answer matching nothing outstanding.
+    pub(crate) fn answer(&mut self, hop_by_hop: u32, end_to_end: u32) -> Option<u64> {
+        match self.map.get(&hop_by_hop) {
+            Some(e) if e.end_to_end == end_to_end && !e.handed_back => {
+                let token = e.token;
+                self.map.swap_remove(&hop_by_hop);
+                Some(token)
+            }
+            _ => None,
+        }
+    }
+
+    /// The connection failed: every request is to be handed back.
+    pub(crate) fn hand_back_all(&mut self) {
+        for (_, e) in self.map.iter_mut() {
+            e.handed_back = true;
+        }
+    }
+
+    /// Remove and return one request that ended without an answer: handed
+    /// back, or past its deadline at `now`.
+    pub(crate) fn next_ended(&mut self, now: Instant) -> Option<Ended> {
+        let (&hbh, e) = self
+            .map
+            .iter()
+            .find(|(_, e)| e.handed_back || now >= e.deadline)?;
+        let ended = if e.handed_back {
+            Ended::HandedBack {
+                token: e.token,
+                end_to_end: e.end_to_end,
+            }
+        } else {
+            Ended::TimedOut {
+                token: e.token,
+                end_to_end: e.end_to_end,
+            }
+        };
+        self.map.swap_remove(&hbh);
+        Some(ended)
+    }
+
+    /// The earliest deadline (`now` for a handed-back request).
+    pub(crate) fn earliest(&self, now: Instant) -> Option<Instant> {
+        self.map.values().fold(None, |t, e| {
+            earliest(t, Some(if e.handed_back { now } else { e.deadline }))
+        })
+    }
+}
+
+/// The requests received in the last [`super::PeerConfig::duplicate_window`],
+/// at most `P` of them, as hashes of (Session-Id, Origin-Host, End-to-End).
+#[derive(Debug)]
+pub(crate) struct DuplicateWindow<const P: usize> {
+    seen: heapless::Deque<(u64, Instant), P>,
+}
+
+impl<const P: usize> DuplicateWindow<P> {
+    pub(crate) const fn new() -> Self {
+        DuplicateWindow {
+            seen: heapless::Deque::new(),
+        }
+    }
+
+    /// Remember a request; true if the same key was seen within `window`.
+    pub(crate) fn check(
+        &mut self,
+        now: Instant,
+        window: Duration,
+        session_id: &str,
+        origin_host: &str,
+        end_to_end: u32,
+    ) -> bool {
+        while let Some(&(_, t)) = self.seen.front() {
+            if now.since(t) > window {
+                self.seen.pop_front();
+            } else {
+                break;
+            }
+        }
+        let mut h = Fnv::new();
+        core::hash::Hasher::write(&mut h, session_id.as_bytes());
+        core::hash::Hasher::write(&mut h, &[0]);
+        h.write_lowercase(origin_host.as_bytes());
+        core::hash::Hasher::write(&mut h, &end_to_end.to_be_bytes());
+        let key = core::hash::Hasher::finish(&h);
+        let seen = self.seen.iter().any(|&(k, _)| k == key);
+        if !seen {
+            if self.seen.is_full() {
+                self.seen.pop_front();
+            }
+            let _ = self.seen.push_back((key, now));
+        }
+        seen
+    }
+}
