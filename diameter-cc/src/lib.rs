@@ -19,7 +19,11 @@
 //!   (RFC 6733 §8.2, §9).
 //! - [`server`]: the credit-control server (grants from a pluggable
 //!   [`server::credit_control::Rating`]) and the accounting server.
-//! - [`session`]: Session-Id (RFC 6733 §8.8), wall clock, driving order.
+//! - [`session`]: the one shape of every session machine ([`session::Machine`]),
+//!   Session-Id (RFC 6733 §8.8), wall clock, driving order.
+//! - [`endpoint`]: one sans-IO node that owns the peer connections and a
+//!   table of sessions of every kind, so that a transport only moves bytes
+//!   and time.
 //!
 //! Nothing here allocates; every table is `'static`.
 //!
@@ -41,6 +45,7 @@ extern crate std;
 
 pub mod client;
 pub mod dict;
+pub mod endpoint;
 pub mod msg;
 pub mod server;
 pub mod session;

@@ -85,6 +85,41 @@ pub fn error_answer<'b, D: Dictionary>(
     Ok(b)
 }
 
+/// Start the answer to `request` carrying `result`: the request's header
+/// (answer flags, its identifiers), its Session-Id (§8.8), Origin-Host,
+/// Origin-Realm and Result-Code; the E bit for a protocol error (3xxx,
+/// §7.1.3). For refusals that need no Failed-AVP: 3004 TOO_BUSY when a
+/// table is full, 5002 UNKNOWN_SESSION_ID, 5012 UNABLE_TO_COMPLY.
+///
+/// ```
+/// use diameter_core::{Message, ResultCode, answer::{result_answer, Identity}, dict::base};
+/// # let req = diameter_core::doc_example();
+/// let req = Message::parse(&req).unwrap();
+/// let me = Identity { origin_host: "srv.example", origin_realm: "example" };
+/// let mut buf = [0u8; 128];
+/// let ans = result_answer(&req, ResultCode::TOO_BUSY, &me, &mut buf).finish().unwrap();
+/// let ans = Message::parse(ans).unwrap();
+/// assert!(ans.flags().is_error());
+/// assert_eq!(ans.get(&base::RESULT_CODE).unwrap(), Some(3004));
+/// ```
+pub fn result_answer<'b>(
+    request: &crate::message::Message<'_>,
+    result: crate::result_code::ResultCode,
+    me: &Identity<'_>,
+    buf: &'b mut [u8],
+) -> MessageBuilder<'b> {
+    let mut b = MessageBuilder::answer_to(buf, request);
+    if result.is_protocol_error() {
+        let mut h = b.header();
+        h.flags = h.flags | CommandFlags::ERROR;
+        b.set_header(h);
+    }
+    b.put(&base::ORIGIN_HOST, me.origin_host)
+        .put(&base::ORIGIN_REALM, me.origin_realm)
+        .put(&base::RESULT_CODE, result.get());
+    b
+}
+
 fn put_failed_avp<D: Dictionary>(
     b: &mut MessageBuilder<'_>,
     request: &[u8],

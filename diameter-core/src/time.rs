@@ -59,3 +59,34 @@ pub fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
         (None, b) => b,
     }
 }
+
+/// The latest time a machine was given: with it, time only moves forward
+/// (an earlier `now` than a previous one is taken as that previous one).
+///
+/// ```
+/// use diameter_core::time::{Instant, Monotonic};
+/// let mut clock = Monotonic::new(Instant(5));
+/// assert_eq!(clock.update(Instant(9)), Instant(9));
+/// assert_eq!(clock.update(Instant(3)), Instant(9));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Monotonic(Instant);
+
+impl Monotonic {
+    /// Starting at `now`.
+    pub const fn new(now: Instant) -> Self {
+        Monotonic(now)
+    }
+    /// Take `now` into account and return the time to use.
+    pub fn update(&mut self, now: Instant) -> Instant {
+        if now > self.0 {
+            self.0 = now;
+        }
+        self.0
+    }
+    /// The latest time seen.
+    pub const fn get(&self) -> Instant {
+        self.0
+    }
+}

@@ -9,12 +9,8 @@
 //! one stable Session-Id (the SIP Call-ID, say) and one stable
 //! Acct-Session-Id. Call events come from the application
 //! ([`AccountingClient::call_answered`], [`AccountingClient::call_ended`],
-//! [`AccountingClient::event`]); Diameter input from the transport
-//! ([`AccountingClient::handle_answer`], [`AccountingClient::handle_sent`],
-//! [`AccountingClient::handle_request_failed`]); time through
-//! [`AccountingClient::handle_timeout`]. Outputs follow the order of
-//! [`crate::session`]: [`AccountingClient::poll_event`],
-//! [`AccountingClient::poll_transmit`], [`AccountingClient::poll_timeout`].
+//! [`AccountingClient::event`]); everything else goes through [`Machine`],
+//! like every session (see [`crate::session`]; the endpoint does it).
 //!
 //! The message ladder (SCENARIOS.md, RFC 6733 §9.8.3 numbering):
 //!
@@ -36,11 +32,11 @@
 //! the record numbers in order. A failed attempt (the peer machine's
 //! time-out or hand-back, a 3xxx or 4xxx answer such as 4002
 //! DIAMETER_OUT_OF_SPACE) schedules a retransmission after
-//! [`AccountingConfig::retry_interval`], flagged
-//! [`Transmit::retransmission`]: set the T flag with
-//! [`diameter_core::peer::set_retransmit_flag`] and keep the End-to-End id
-//! of the first attempt (RFC 6733 §9.4, §5.5.4). Reporting that id through
-//! [`AccountingClient::handle_sent`] makes the retransmitted bytes carry it.
+//! [`AccountingConfig::retry_interval`]; a record handed back by a failed
+//! connection goes out again at once through another peer. Either way the
+//! retransmission keeps the End-to-End id of the first attempt and carries
+//! the T flag ([`Transmit::end_to_end`], RFC 6733 §9.4, §5.5.4), so the
+//! server recognises a record it already stored.
 //!
 //! Only one INTERIM record is ever stored: a new interim overwrites a
 //! stored one that was never sent, and is skipped while a sent one awaits
@@ -83,37 +79,41 @@
 //!
 //! ```
 //! use diameter_cc::client::accounting::*;
-//! use diameter_cc::session::session_id_from;
+//! use diameter_cc::session::{session_id_from, Ctx, Machine, Node, WallClock};
 //! use diameter_core::dict::base::AccountingRecordType;
 //! use diameter_core::time::Instant;
 //!
-//! let mut config = AccountingConfig::new("client.diameter.test", "diameter.test", "diameter.test");
+//! let node = Node::new("client.diameter.test", "diameter.test", WallClock::new(1_704_067_200))?;
+//! let mut config = AccountingConfig::new("diameter.test")?;
 //! config.interim_interval = Some(30);
 //! let info = CallInfo::new(session_id_from("call-1@example").unwrap());
-//! let mut client: AccountingClient<'_, 4> = AccountingClient::new(&config, info);
+//! let mut client: AccountingClient<4> = AccountingClient::new(info);
 //!
-//! client.call_answered(Instant::from_secs(0)).unwrap();
+//! client.call_answered(Ctx::new(&node, &mut config), Instant::from_secs(0)).unwrap();
 //! let mut buf = [0u8; 1024];
-//! let t = client.poll_transmit(Instant::from_secs(0), &mut buf).unwrap().unwrap();
-//! assert_eq!((t.record_type, t.record_number, t.retransmission),
-//!            (AccountingRecordType::StartRecord, 0, false));
+//! let t = client.poll_transmit(Ctx::new(&node, &mut config), Instant::from_secs(0), &mut buf)
+//!     .unwrap().unwrap();
+//! assert_eq!((t.request, t.end_to_end), (0, None)); // record 0, first attempt
 //! assert_eq!(client.state(), ClientState::PendingStart);
-//! // ... pass buf[..t.len] to the peer's send_request, feed the ACA to
-//! // handle_answer, arm a timer for poll_timeout():
+//! // ... send buf[..t.len]; its ACA goes to handle_answer; then the interim:
 //! assert_eq!(client.poll_timeout(), Some(Instant::from_secs(30)));
+//! # Ok::<(), diameter_core::peer::ConfigError>(())
 //! ```
 
 use core::time::Duration;
 
-use diameter_core::dict::base::{self, AccountingRealtimeRequired, AccountingRecordType};
-use diameter_core::time::{earliest, Instant};
+use diameter_core::dict::base::{AccountingRealtimeRequired, AccountingRecordType};
+use diameter_core::peer::{owned_text, ConfigError, IdentityBuf};
+use diameter_core::time::{earliest, Instant, Monotonic};
 use diameter_core::{ApplicationId, CommandCode, EncodeError, HeaderRepr, Message, ResultCode};
 
+use super::prepaid::answer_unsupported;
+use super::{opt, PartyBuf};
 use crate::dict::sip::{AcctStatusType, ServiceType, SipMethod};
-use crate::msg::AcrRepr;
-use crate::session::{SessionId, WallClock};
+use crate::msg::{Aca, AcrRepr};
+use crate::session::{Ctx, Failure, Machine, RequestFailed, Route, SessionId, Transmit};
 
-/// Settings of an accounting client (shared by all calls of a proxy).
+/// Settings of the accounting sessions of one node.
 ///
 /// RFC 6733 §9.7.1 (the ACR's routing AVPs), §9.8.2
 /// (Acct-Interim-Interval), §9.8.7 (Accounting-Realtime-Required), §9.4
@@ -122,27 +122,22 @@ use crate::session::{SessionId, WallClock};
 /// ```
 /// use diameter_cc::client::accounting::AccountingConfig;
 /// use diameter_core::dict::base::AccountingRealtimeRequired;
-/// let mut c = AccountingConfig::new("client.diameter.test", "diameter.test", "diameter.test");
+/// let mut c = AccountingConfig::new("diameter.test")?;
 /// c.interim_interval = Some(30);
 /// c.realtime_required = AccountingRealtimeRequired::GrantAndLose;
 /// assert_eq!(c.acct_application_id, 3);
+/// # Ok::<(), diameter_core::peer::ConfigError>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct AccountingConfig<'a> {
-    /// Origin-Host (RFC 6733 §6.3).
-    pub origin_host: &'a str,
-    /// Origin-Realm (RFC 6733 §6.4).
-    pub origin_realm: &'a str,
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountingConfig {
     /// Destination-Realm (RFC 6733 §6.6).
-    pub destination_realm: &'a str,
+    pub destination_realm: IdentityBuf,
     /// Destination-Host (RFC 6733 §6.5); leave `None` when the session
     /// binding forbids it (RFC 6733 §8.17, ACCOUNTING bit).
-    pub destination_host: Option<&'a str>,
+    pub destination_host: Option<IdentityBuf>,
     /// Acct-Application-Id and header Application-Id: 3, base accounting
     /// (RFC 6733 §9.3, §6.9).
     pub acct_application_id: u32,
-    /// Wall clock for Event-Timestamp (RFC 6733 §8.21) and Sip-Call-Created.
-    pub clock: WallClock,
     /// Seconds between INTERIM records until the server says otherwise
     /// (RFC 6733 §9.8.2); `None` (or 0): no interims unless the server asks.
     /// Sent in the START record as a hint.
@@ -151,6 +146,8 @@ pub struct AccountingConfig<'a> {
     /// (RFC 6733 §9.8.7; the RFC's default is GRANT_AND_STORE). Sent in
     /// the START and EVENT records.
     pub realtime_required: AccountingRealtimeRequired,
+    /// How long an ACR waits for its ACA before the attempt fails.
+    pub answer_timeout: Duration,
     /// Wait between a failed attempt and its retransmission (RFC 6733 §9.4).
     pub retry_interval: Duration,
     /// Failed attempts of one record after which delivery counts as failed
@@ -158,37 +155,41 @@ pub struct AccountingConfig<'a> {
     pub max_attempts: u32,
 }
 
-impl<'a> AccountingConfig<'a> {
+impl AccountingConfig {
     /// Defaults: base accounting (3), no Destination-Host, no interims,
-    /// GRANT_AND_STORE, retry every 5 s, delivery failed after 3 attempts,
-    /// wall clock at the Unix epoch (set [`AccountingConfig::clock`]).
+    /// GRANT_AND_STORE, answers awaited 10 s, retry every 5 s, delivery
+    /// failed after 3 attempts.
     ///
     /// ```
     /// use diameter_cc::client::accounting::AccountingConfig;
     /// use diameter_core::dict::base::AccountingRealtimeRequired;
-    /// let c = AccountingConfig::new("client.diameter.test", "diameter.test", "diameter.test");
+    /// let c = AccountingConfig::new("diameter.test")?;
     /// assert_eq!(c.realtime_required, AccountingRealtimeRequired::GrantAndStore);
     /// assert_eq!((c.interim_interval, c.max_attempts), (None, 3));
+    /// # Ok::<(), diameter_core::peer::ConfigError>(())
     /// ```
-    pub const fn new(
-        origin_host: &'a str,
-        origin_realm: &'a str,
-        destination_realm: &'a str,
-    ) -> Self {
-        AccountingConfig {
-            origin_host,
-            origin_realm,
-            destination_realm,
+    pub fn new(destination_realm: &str) -> Result<Self, ConfigError> {
+        Ok(AccountingConfig {
+            destination_realm: owned_text("Destination-Realm", destination_realm)?,
             destination_host: None,
             acct_application_id: ApplicationId::BASE_ACCOUNTING.0,
-            clock: WallClock { unix_at_zero: 0 },
             interim_interval: None,
             realtime_required: AccountingRealtimeRequired::GrantAndStore,
+            answer_timeout: Duration::from_secs(10),
             retry_interval: Duration::from_secs(5),
             max_attempts: 3,
-        }
+        })
     }
 }
+
+/// Longest SIP tag kept.
+pub const MAX_TAG: usize = 64;
+/// Longest SIP-AVP value kept.
+pub const MAX_SIP_AVP: usize = 64;
+/// Most SIP-AVP values kept.
+pub const MAX_SIP_AVPS: usize = 4;
+/// Longest Acct-Session-Id kept.
+pub const MAX_ACCT_SESSION_ID: usize = 64;
 
 /// The SIP accounting AVPs of [`crate::dict::sip`] sent with every record
 /// (the OpenSIPS set of SCENARIOS.md).
@@ -203,28 +204,28 @@ impl<'a> AccountingConfig<'a> {
 /// ```
 /// use diameter_cc::client::accounting::SipInfo;
 /// let mut sip = SipInfo::new();
-/// sip.from_tag = Some("a1b2");
+/// sip.from_tag = Some("a1b2".try_into().unwrap());
 /// sip.response_code = Some(200);
 /// assert!(sip.avps.is_empty());
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SipInfo<'a> {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SipInfo {
     /// Sip-Method (204) of START, INTERIM and EVENT records (INVITE for a
     /// call); STOP records carry BYE.
     pub method: SipMethod,
     /// Sip-From-Tag (206).
-    pub from_tag: Option<&'a str>,
+    pub from_tag: Option<heapless::String<MAX_TAG>>,
     /// Sip-To-Tag (207).
-    pub to_tag: Option<&'a str>,
+    pub to_tag: Option<heapless::String<MAX_TAG>>,
     /// Sip-Response-Code (205): the final response to the INVITE.
     pub response_code: Option<u32>,
     /// Sip-Call-Setuptime (228): seconds from INVITE to 200 OK.
     pub setup_time: Option<u32>,
     /// SIP-AVP (225) `name:value` pairs, one AVP each.
-    pub avps: &'a [&'a str],
+    pub avps: heapless::Vec<heapless::String<MAX_SIP_AVP>, MAX_SIP_AVPS>,
 }
 
-impl<'a> SipInfo<'a> {
+impl SipInfo {
     /// INVITE, nothing else.
     ///
     /// ```
@@ -239,12 +240,12 @@ impl<'a> SipInfo<'a> {
             to_tag: None,
             response_code: None,
             setup_time: None,
-            avps: &[],
+            avps: heapless::Vec::new(),
         }
     }
 }
 
-impl Default for SipInfo<'_> {
+impl Default for SipInfo {
     fn default() -> Self {
         Self::new()
     }
@@ -260,23 +261,23 @@ impl Default for SipInfo<'_> {
 /// use diameter_cc::client::accounting::{CallInfo, SipInfo};
 /// use diameter_cc::session::session_id_from;
 /// let mut info = CallInfo::new(session_id_from("a84b4c76e66710@pc33").unwrap());
-/// info.user_name = Some("1001");
+/// info.user_name = Some("1001".try_into().unwrap());
 /// info.sip = Some(SipInfo::new());
 /// assert_eq!(info.acct_session_id(), b"a84b4c76e66710@pc33");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CallInfo<'a> {
+pub struct CallInfo {
     /// Session-Id of every record.
     pub session_id: SessionId,
     /// Acct-Session-Id (44); `None`: the Session-Id's bytes.
-    pub acct_session_id: Option<&'a [u8]>,
+    pub acct_session_id: Option<heapless::Vec<u8, MAX_ACCT_SESSION_ID>>,
     /// User-Name (1): the caller.
-    pub user_name: Option<&'a str>,
+    pub user_name: Option<PartyBuf>,
     /// The SIP accounting AVPs; `None`: none sent.
-    pub sip: Option<SipInfo<'a>>,
+    pub sip: Option<SipInfo>,
 }
 
-impl<'a> CallInfo<'a> {
+impl CallInfo {
     /// Just the Session-Id.
     ///
     /// ```
@@ -300,11 +301,11 @@ impl<'a> CallInfo<'a> {
     /// use diameter_cc::client::accounting::CallInfo;
     /// use diameter_cc::session::session_id_from;
     /// let mut info = CallInfo::new(session_id_from("call").unwrap());
-    /// info.acct_session_id = Some(b"radius-42");
+    /// info.acct_session_id = Some(heapless::Vec::from_slice(b"radius-42").unwrap());
     /// assert_eq!(info.acct_session_id(), b"radius-42");
     /// ```
     pub fn acct_session_id(&self) -> &[u8] {
-        match self.acct_session_id {
+        match &self.acct_session_id {
             Some(a) => a,
             None => self.session_id.as_bytes(),
         }
@@ -313,18 +314,6 @@ impl<'a> CallInfo<'a> {
 
 /// States of the client (RFC 6733 §8.2, client accounting; see the module
 /// docs for the mapping).
-///
-/// ```
-/// use diameter_cc::client::accounting::*;
-/// use diameter_cc::session::session_id_from;
-/// use diameter_core::time::Instant;
-/// let config = AccountingConfig::new("c.example", "example", "example");
-/// let mut c: AccountingClient<'_, 4> =
-///     AccountingClient::new(&config, CallInfo::new(session_id_from("s").unwrap()));
-/// assert_eq!(c.state(), ClientState::Idle);
-/// c.event(Instant::ZERO).unwrap();
-/// assert_eq!(c.state(), ClientState::PendingEvent);
-/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ClientState {
@@ -345,16 +334,6 @@ pub enum ClientState {
 }
 
 /// Why an input was refused. Nothing changed.
-///
-/// ```
-/// use diameter_cc::client::accounting::*;
-/// use diameter_cc::session::session_id_from;
-/// use diameter_core::time::Instant;
-/// let config = AccountingConfig::new("c.example", "example", "example");
-/// let mut c: AccountingClient<'_, 4> =
-///     AccountingClient::new(&config, CallInfo::new(session_id_from("s").unwrap()));
-/// assert_eq!(c.call_ended(Instant::ZERO), Err(AccountingError::WrongState(ClientState::Idle)));
-/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
@@ -368,16 +347,21 @@ pub enum AccountingError {
     WrongState(ClientState),
 }
 
+impl core::fmt::Display for AccountingError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            AccountingError::StoreFull => f.write_str("accounting record store full"),
+            AccountingError::WrongState(s) => write!(f, "not possible in accounting state {s:?}"),
+        }
+    }
+}
+
+impl core::error::Error for AccountingError {}
+
 /// What the application must know or do.
-///
-/// ```
-/// use diameter_cc::client::accounting::AccountingEvent;
-/// use diameter_core::dict::base::AccountingRecordType;
-/// let e = AccountingEvent::RecordAcknowledged { number: 0, record_type: AccountingRecordType::StartRecord };
-/// assert_ne!(e, AccountingEvent::StopService);
-/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum AccountingEvent {
     /// The server acknowledged the record (2xxx, RFC 6733 §9.7.2).
     RecordAcknowledged {
@@ -418,39 +402,6 @@ pub enum AccountingEvent {
     Finished,
 }
 
-/// What [`AccountingClient::poll_transmit`] wrote: an ACR for the peer
-/// machine's `send_request` (RFC 6733 §9.7.1).
-///
-/// ```
-/// use diameter_cc::client::accounting::Transmit;
-/// use diameter_core::dict::base::AccountingRecordType;
-/// let t = Transmit { len: 200, record_number: 1, record_type: AccountingRecordType::InterimRecord,
-///                    retransmission: true, end_to_end: Some(0x1234) };
-/// let mut bytes = [0u8; 200];
-/// if t.retransmission {
-///     diameter_core::peer::set_retransmit_flag(&mut bytes[..t.len]);
-/// }
-/// assert_eq!(bytes[4], 0x10);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Transmit {
-    /// Bytes written.
-    pub len: usize,
-    /// Its Accounting-Record-Number (RFC 6733 §9.8.3): the token to give the
-    /// peer machine, and what [`AccountingClient::handle_request_failed`] takes.
-    pub record_number: u32,
-    /// Its Accounting-Record-Type (RFC 6733 §9.8.1).
-    pub record_type: AccountingRecordType,
-    /// A retransmission of a record sent before: set the T flag with
-    /// [`diameter_core::peer::set_retransmit_flag`] and keep the first
-    /// End-to-End id (RFC 6733 §9.4, §5.5.4).
-    pub retransmission: bool,
-    /// The End-to-End id reported with [`AccountingClient::handle_sent`],
-    /// already written into the header of a retransmission.
-    pub end_to_end: Option<u32>,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Slot {
     /// Waiting to be sent (never sent, or its retry is due).
@@ -465,13 +416,14 @@ enum Slot {
 struct Record {
     number: u32,
     kind: AccountingRecordType,
-    /// Creation time: Event-Timestamp, and the end of the duration reported.
+    /// Event-Timestamp (and the duration's end).
     at: Instant,
     slot: Slot,
-    /// Transmissions so far.
+    /// Attempts written so far.
     sent: u32,
-    /// Failed attempts so far.
+    /// Attempts that failed in a row.
     failures: u32,
+    /// The End-to-End id of the first attempt that went out.
     end_to_end: Option<u32>,
 }
 
@@ -484,88 +436,54 @@ enum Phase {
     Ended,
 }
 
-/// Bound on queued events (one input produces at most four).
 const EVENTS: usize = 16;
 
-/// One call's accounting session (RFC 6733 §8.2 client, §9). `N` bounds the
-/// records stored until acknowledged (3 are enough for START, INTERIM and
-/// STOP; see the module docs).
-///
-/// ```
-/// use diameter_cc::client::accounting::*;
-/// use diameter_cc::session::session_id_from;
-/// use diameter_core::time::Instant;
-/// let config = AccountingConfig::new("c.example", "example", "example");
-/// let client: AccountingClient<'_, 3> =
-///     AccountingClient::new(&config, CallInfo::new(session_id_from("call-1").unwrap()));
-/// assert_eq!(client.session_id(), "call-1");
-/// assert_eq!(client.next_record_number(), 0);
-/// ```
-#[derive(Debug)]
-pub struct AccountingClient<'c, const N: usize> {
-    config: &'c AccountingConfig<'c>,
-    info: CallInfo<'c>,
+/// One call's accounting session, with a store of up to `N` records not
+/// yet acknowledged (3 is enough: START, one INTERIM, STOP).
+#[derive(Debug, Clone)]
+pub struct AccountingClient<const N: usize> {
+    info: CallInfo,
     phase: Phase,
     records: heapless::Vec<Record, N>,
     next_number: u32,
     events: heapless::Deque<AccountingEvent, EVENTS>,
-    interval: Option<u32>,
-    policy: AccountingRealtimeRequired,
+    /// The server's Acct-Interim-Interval, once it sent one.
+    server_interval: Option<Option<u32>>,
+    /// The server's Accounting-Realtime-Required, once it sent one.
+    server_policy: Option<AccountingRealtimeRequired>,
     answered_at: Option<Instant>,
-    /// Interims are due at `interim_base + k * interval`.
     interim_base: Instant,
     next_interim: Option<Instant>,
     service_stopped: bool,
     stops: u8,
     skipped_interims: u32,
-    last_now: Instant,
+    clock: Monotonic,
 }
 
-impl<'c, const N: usize> AccountingClient<'c, N> {
-    /// A new session in state [`ClientState::Idle`].
-    ///
-    /// ```
-    /// use diameter_cc::client::accounting::*;
-    /// use diameter_cc::session::session_id_from;
-    /// let config = AccountingConfig::new("c.example", "example", "example");
-    /// let c: AccountingClient<'_, 3> =
-    ///     AccountingClient::new(&config, CallInfo::new(session_id_from("call-1").unwrap()));
-    /// assert_eq!(c.state(), ClientState::Idle);
-    /// ```
-    pub fn new(config: &'c AccountingConfig<'c>, info: CallInfo<'c>) -> Self {
+impl<const N: usize> AccountingClient<N> {
+    /// A session in [`ClientState::Idle`].
+    pub fn new(info: CallInfo) -> Self {
         AccountingClient {
-            config,
             info,
             phase: Phase::Idle,
             records: heapless::Vec::new(),
             next_number: 0,
             events: heapless::Deque::new(),
-            interval: config.interim_interval.filter(|s| *s > 0),
-            policy: config.realtime_required,
+            server_interval: None,
+            server_policy: None,
             answered_at: None,
             interim_base: Instant::ZERO,
             next_interim: None,
             service_stopped: false,
             stops: 0,
             skipped_interims: 0,
-            last_now: Instant::ZERO,
+            clock: Monotonic::new(Instant::ZERO),
         }
     }
 
     // ---- getters ------------------------------------------------------------
 
     /// The state (RFC 6733 §8.2).
-    ///
-    /// ```
-    /// # use diameter_cc::client::accounting::*;
-    /// # use diameter_cc::session::session_id_from;
-    /// # use diameter_core::time::Instant;
-    /// # let config = AccountingConfig::new("c.example", "example", "example");
-    /// let mut c: AccountingClient<'_, 3> =
-    ///     AccountingClient::new(&config, CallInfo::new(session_id_from("s").unwrap()));
-    /// c.call_answered(Instant::ZERO).unwrap();
-    /// assert_eq!(c.state(), ClientState::PendingStart);
-    /// ```
     pub fn state(&self) -> ClientState {
         match self.phase {
             Phase::Idle => ClientState::Idle,
@@ -584,164 +502,55 @@ impl<'c, const N: usize> AccountingClient<'c, N> {
         }
     }
 
-    /// The Session-Id of every record (RFC 6733 §8.8).
-    ///
-    /// ```
-    /// # use diameter_cc::client::accounting::*;
-    /// # use diameter_cc::session::session_id_from;
-    /// # let config = AccountingConfig::new("c.example", "example", "example");
-    /// let c: AccountingClient<'_, 3> =
-    ///     AccountingClient::new(&config, CallInfo::new(session_id_from("sid").unwrap()));
-    /// assert_eq!(c.session_id(), "sid");
-    /// ```
-    pub fn session_id(&self) -> &str {
-        self.info.session_id.as_str()
-    }
-
-    /// The call's description.
-    ///
-    /// ```
-    /// # use diameter_cc::client::accounting::*;
-    /// # use diameter_cc::session::session_id_from;
-    /// # let config = AccountingConfig::new("c.example", "example", "example");
-    /// let c: AccountingClient<'_, 3> =
-    ///     AccountingClient::new(&config, CallInfo::new(session_id_from("sid").unwrap()));
-    /// assert_eq!(c.call_info().acct_session_id(), b"sid");
-    /// ```
-    pub fn call_info(&self) -> &CallInfo<'c> {
+    /// What the session sends about the call.
+    pub const fn call_info(&self) -> &CallInfo {
         &self.info
     }
 
-    /// The Accounting-Record-Number the next record gets (RFC 6733 §9.8.3).
-    ///
-    /// ```
-    /// # use diameter_cc::client::accounting::*;
-    /// # use diameter_cc::session::session_id_from;
-    /// # use diameter_core::time::Instant;
-    /// # let config = AccountingConfig::new("c.example", "example", "example");
-    /// let mut c: AccountingClient<'_, 3> =
-    ///     AccountingClient::new(&config, CallInfo::new(session_id_from("s").unwrap()));
-    /// c.call_answered(Instant::ZERO).unwrap();
-    /// assert_eq!(c.next_record_number(), 1);
-    /// ```
+    /// The Accounting-Record-Number the next record gets.
     pub const fn next_record_number(&self) -> u32 {
         self.next_number
     }
 
-    /// Records stored and not yet settled (RFC 6733 §9.4).
-    ///
-    /// ```
-    /// # use diameter_cc::client::accounting::*;
-    /// # use diameter_cc::session::session_id_from;
-    /// # use diameter_core::time::Instant;
-    /// # let config = AccountingConfig::new("c.example", "example", "example");
-    /// let mut c: AccountingClient<'_, 3> =
-    ///     AccountingClient::new(&config, CallInfo::new(session_id_from("s").unwrap()));
-    /// c.event(Instant::ZERO).unwrap();
-    /// assert_eq!(c.unacknowledged(), 1);
-    /// ```
+    /// Records created and not yet settled.
     pub fn unacknowledged(&self) -> usize {
         self.records.len()
     }
 
-    /// The Accounting-Record-Numbers stored and not yet settled, oldest first.
-    ///
-    /// ```
-    /// # use diameter_cc::client::accounting::*;
-    /// # use diameter_cc::session::session_id_from;
-    /// # use diameter_core::time::Instant;
-    /// # let config = AccountingConfig::new("c.example", "example", "example");
-    /// let mut c: AccountingClient<'_, 3> =
-    ///     AccountingClient::new(&config, CallInfo::new(session_id_from("s").unwrap()));
-    /// c.call_answered(Instant::ZERO).unwrap();
-    /// c.call_ended(Instant::from_secs(5)).unwrap();
-    /// assert!(c.stored_records().eq([0, 1]));
-    /// ```
+    /// The numbers of the stored records, oldest first.
     pub fn stored_records(&self) -> impl Iterator<Item = u32> + '_ {
         self.records.iter().map(|r| r.number)
     }
 
-    /// The Acct-Interim-Interval in force, in seconds (RFC 6733 §9.8.2).
-    ///
-    /// ```
-    /// # use diameter_cc::client::accounting::*;
-    /// # use diameter_cc::session::session_id_from;
-    /// let mut config = AccountingConfig::new("c.example", "example", "example");
-    /// config.interim_interval = Some(0);
-    /// let c: AccountingClient<'_, 3> =
-    ///     AccountingClient::new(&config, CallInfo::new(session_id_from("s").unwrap()));
-    /// assert_eq!(c.interim_interval(), None);
-    /// ```
-    pub const fn interim_interval(&self) -> Option<u32> {
-        self.interval
+    /// The interim interval in force (the server's once it sent one).
+    pub fn interim_interval(&self, cfg: &AccountingConfig) -> Option<u32> {
+        self.server_interval
+            .unwrap_or(cfg.interim_interval)
+            .filter(|s| *s > 0)
     }
 
-    /// The Accounting-Realtime-Required policy in force (RFC 6733 §9.8.7).
-    ///
-    /// ```
-    /// # use diameter_cc::client::accounting::*;
-    /// # use diameter_cc::session::session_id_from;
-    /// use diameter_core::dict::base::AccountingRealtimeRequired;
-    /// # let config = AccountingConfig::new("c.example", "example", "example");
-    /// let c: AccountingClient<'_, 3> =
-    ///     AccountingClient::new(&config, CallInfo::new(session_id_from("s").unwrap()));
-    /// assert_eq!(c.realtime_required(), AccountingRealtimeRequired::GrantAndStore);
-    /// ```
-    pub const fn realtime_required(&self) -> AccountingRealtimeRequired {
-        self.policy
+    /// The Accounting-Realtime-Required policy in force.
+    pub fn realtime_required(&self, cfg: &AccountingConfig) -> AccountingRealtimeRequired {
+        self.server_policy.unwrap_or(cfg.realtime_required)
     }
 
     /// Whether [`AccountingEvent::StopService`] was reported.
-    ///
-    /// ```
-    /// # use diameter_cc::client::accounting::*;
-    /// # use diameter_cc::session::session_id_from;
-    /// # let config = AccountingConfig::new("c.example", "example", "example");
-    /// let c: AccountingClient<'_, 3> =
-    ///     AccountingClient::new(&config, CallInfo::new(session_id_from("s").unwrap()));
-    /// assert!(!c.service_stopped());
-    /// ```
     pub const fn service_stopped(&self) -> bool {
         self.service_stopped
     }
 
-    /// How many STOP records this session created (0 or 1).
-    ///
-    /// ```
-    /// # use diameter_cc::client::accounting::*;
-    /// # use diameter_cc::session::session_id_from;
-    /// # let config = AccountingConfig::new("c.example", "example", "example");
-    /// let c: AccountingClient<'_, 3> =
-    ///     AccountingClient::new(&config, CallInfo::new(session_id_from("s").unwrap()));
-    /// assert_eq!(c.stops(), 0);
-    /// ```
+    /// STOP records created (0 or 1).
     pub const fn stops(&self) -> u8 {
         self.stops
     }
 
-    /// INTERIM records not created because one was already outstanding or
-    /// the store was full (RFC 6733 §9.4: one pending interim only).
-    ///
-    /// ```
-    /// # use diameter_cc::client::accounting::*;
-    /// # use diameter_cc::session::session_id_from;
-    /// # let config = AccountingConfig::new("c.example", "example", "example");
-    /// let c: AccountingClient<'_, 3> =
-    ///     AccountingClient::new(&config, CallInfo::new(session_id_from("s").unwrap()));
-    /// assert_eq!(c.skipped_interims(), 0);
-    /// ```
+    /// INTERIM records skipped because one was still in flight or the store
+    /// was full.
     pub const fn skipped_interims(&self) -> u32 {
         self.skipped_interims
     }
 
     // ---- internals ------------------------------------------------------------
-
-    fn clock(&mut self, now: Instant) -> Instant {
-        if now > self.last_now {
-            self.last_now = now;
-        }
-        self.last_now
-    }
 
     fn has(&self, kind: AccountingRecordType) -> bool {
         self.records.iter().any(|r| r.kind == kind)
@@ -780,13 +589,10 @@ impl<'c, const N: usize> AccountingClient<'c, N> {
         Ok(())
     }
 
-    fn interval_ms(&self) -> Option<u64> {
-        self.interval.map(|s| u64::from(s) * 1000)
-    }
-
     /// Next interim deadline from `interim_base`, not before `now`.
-    fn schedule_interim(&mut self, now: Instant) {
-        self.next_interim = match (self.phase, self.interval_ms()) {
+    fn schedule_interim(&mut self, cfg: &AccountingConfig, now: Instant) {
+        let ms = self.interim_interval(cfg).map(|s| u64::from(s) * 1000);
+        self.next_interim = match (self.phase, ms) {
             (Phase::Started, Some(ms)) => {
                 Some(Instant(self.interim_base.0.saturating_add(ms)).max(now))
             }
@@ -811,10 +617,10 @@ impl<'c, const N: usize> AccountingClient<'c, N> {
     }
 
     /// One failed attempt of the record at `idx` (RFC 6733 §9.4, §9.8.7).
-    fn attempt_failed(&mut self, idx: usize, now: Instant) {
-        let max = self.config.max_attempts.max(1);
-        let retry = Slot::Retry(now + self.config.retry_interval);
-        let policy = self.policy;
+    fn attempt_failed(&mut self, cfg: &AccountingConfig, idx: usize, now: Instant) {
+        let max = cfg.max_attempts.max(1);
+        let retry = Slot::Retry(now + cfg.retry_interval);
+        let policy = self.realtime_required(cfg);
         let Some(r) = self.records.get_mut(idx) else {
             return;
         };
@@ -844,21 +650,12 @@ impl<'c, const N: usize> AccountingClient<'c, N> {
     /// The call was answered: create the START record (Accounting-Record-Type
     /// 2, Record-Number 0; RFC 6733 §9.2, §9.8.3) and start the interim timer
     /// (RFC 6733 §9.8.2). Only in [`ClientState::Idle`].
-    ///
-    /// ```
-    /// # use diameter_cc::client::accounting::*;
-    /// # use diameter_cc::session::session_id_from;
-    /// use diameter_core::time::Instant;
-    /// let mut config = AccountingConfig::new("c.example", "example", "example");
-    /// config.interim_interval = Some(60);
-    /// let mut c: AccountingClient<'_, 3> =
-    ///     AccountingClient::new(&config, CallInfo::new(session_id_from("s").unwrap()));
-    /// c.call_answered(Instant::from_secs(10)).unwrap();
-    /// assert_eq!(c.poll_timeout(), Some(Instant::from_secs(10))); // the START is ready
-    /// assert!(c.call_answered(Instant::from_secs(11)).is_err());
-    /// ```
-    pub fn call_answered(&mut self, now: Instant) -> Result<(), AccountingError> {
-        let now = self.clock(now);
+    pub fn call_answered(
+        &mut self,
+        cx: Ctx<'_, AccountingConfig>,
+        now: Instant,
+    ) -> Result<(), AccountingError> {
+        let now = self.clock.update(now);
         if self.phase != Phase::Idle {
             return Err(AccountingError::WrongState(self.state()));
         }
@@ -866,29 +663,14 @@ impl<'c, const N: usize> AccountingClient<'c, N> {
         self.phase = Phase::Started;
         self.answered_at = Some(now);
         self.interim_base = now;
-        self.schedule_interim(now);
+        self.schedule_interim(cx.shared, now);
         Ok(())
     }
 
-    /// The call ended: create the STOP record (type 4, the next number; RFC
-    /// 6733 §9.2) with the call's duration. Only while started; exactly one
-    /// STOP per session. [`AccountingError::StoreFull`] leaves the session
-    /// started: call again once a record is settled.
-    ///
-    /// ```
-    /// # use diameter_cc::client::accounting::*;
-    /// # use diameter_cc::session::session_id_from;
-    /// use diameter_core::time::Instant;
-    /// # let config = AccountingConfig::new("c.example", "example", "example");
-    /// let mut c: AccountingClient<'_, 3> =
-    ///     AccountingClient::new(&config, CallInfo::new(session_id_from("s").unwrap()));
-    /// c.call_answered(Instant::ZERO).unwrap();
-    /// c.call_ended(Instant::from_secs(67)).unwrap();
-    /// assert_eq!(c.state(), ClientState::PendingStop);
-    /// assert_eq!(c.stops(), 1);
-    /// ```
+    /// The call ended: create the STOP record (4) with the next number and
+    /// stop the interim timer. Only after [`AccountingClient::call_answered`].
     pub fn call_ended(&mut self, now: Instant) -> Result<(), AccountingError> {
-        let now = self.clock(now);
+        let now = self.clock.update(now);
         if self.phase != Phase::Started {
             return Err(AccountingError::WrongState(self.state()));
         }
@@ -899,22 +681,10 @@ impl<'c, const N: usize> AccountingClient<'c, N> {
         Ok(())
     }
 
-    /// A one-time service: create the EVENT record (type 1, number 0; RFC
-    /// 6733 §9.2, §9.8.1). Only in [`ClientState::Idle`]; the session ends
-    /// when it is settled.
-    ///
-    /// ```
-    /// # use diameter_cc::client::accounting::*;
-    /// # use diameter_cc::session::session_id_from;
-    /// use diameter_core::time::Instant;
-    /// # let config = AccountingConfig::new("c.example", "example", "example");
-    /// let mut c: AccountingClient<'_, 3> =
-    ///     AccountingClient::new(&config, CallInfo::new(session_id_from("s").unwrap()));
-    /// c.event(Instant::ZERO).unwrap();
-    /// assert!(c.call_answered(Instant::ZERO).is_err());
-    /// ```
+    /// A one-shot service: create the EVENT record (1, number 0; RFC 6733
+    /// §9.2). Only in [`ClientState::Idle`].
     pub fn event(&mut self, now: Instant) -> Result<(), AccountingError> {
-        let now = self.clock(now);
+        let now = self.clock.update(now);
         if self.phase != Phase::Idle {
             return Err(AccountingError::WrongState(self.state()));
         }
@@ -923,67 +693,25 @@ impl<'c, const N: usize> AccountingClient<'c, N> {
         Ok(())
     }
 
-    // ---- Diameter input -----------------------------------------------------------
-
-    /// An ACA (RFC 6733 §9.7.2) for this session, matched to a stored
-    /// record by Accounting-Record-Number (or, when an error answer lacks
-    /// it, to the record in flight). Returns whether it matched; answers
-    /// for another Session-Id or for settled records are ignored.
-    ///
-    /// 2xxx acknowledges the record and applies the server's
-    /// Acct-Interim-Interval and Accounting-Realtime-Required (RFC 6733
-    /// §9.8.2, §9.8.7); 5xxx rejects it; anything else is a failed attempt
-    /// (4002 DIAMETER_OUT_OF_SPACE, 3xxx: RFC 6733 §9.4).
-    ///
-    /// ```
-    /// # use diameter_cc::client::accounting::*;
-    /// # use diameter_cc::session::session_id_from;
-    /// use diameter_core::dict::base::{self, AccountingRecordType};
-    /// use diameter_core::{Message, MessageBuilder, time::Instant};
-    /// # let config = AccountingConfig::new("c.example", "example", "example");
-    /// let mut c: AccountingClient<'_, 3> =
-    ///     AccountingClient::new(&config, CallInfo::new(session_id_from("s").unwrap()));
-    /// c.call_answered(Instant::ZERO).unwrap();
-    /// let mut acr = [0u8; 512];
-    /// let t = c.poll_transmit(Instant::ZERO, &mut acr).unwrap().unwrap();
-    /// let req = Message::parse(&acr[..t.len]).unwrap();
-    /// let mut out = [0u8; 256];
-    /// let mut b = MessageBuilder::answer_to(&mut out, &req);
-    /// b.put(&base::RESULT_CODE, 2001)
-    ///     .put(&base::ORIGIN_HOST, "s.example")
-    ///     .put(&base::ORIGIN_REALM, "example")
-    ///     .put(&base::ACCOUNTING_RECORD_TYPE, AccountingRecordType::StartRecord)
-    ///     .put(&base::ACCOUNTING_RECORD_NUMBER, 0);
-    /// let aca = Message::parse(b.finish().unwrap()).unwrap();
-    /// assert!(c.handle_answer(Instant::ZERO, &aca));
-    /// assert_eq!(c.state(), ClientState::Open);
-    /// ```
-    pub fn handle_answer(&mut self, now: Instant, aca: &Message<'_>) -> bool {
-        let now = self.clock(now);
-        if aca.is_request() || aca.command_code() != CommandCode::ACCOUNTING {
-            return false;
-        }
-        if let Some(sid) = aca.session_id() {
-            if sid != self.info.session_id.as_str() {
-                return false;
+    fn apply_server_policy(&mut self, cfg: &AccountingConfig, now: Instant, aca: &Aca<'_>) {
+        if let Some(s) = aca.acct_interim_interval {
+            let before = self.interim_interval(cfg);
+            self.server_interval = Some(Some(s));
+            let new = self.interim_interval(cfg);
+            if new != before {
+                self.event_out(AccountingEvent::InterimIntervalChanged { seconds: new });
+                self.schedule_interim(cfg, now);
             }
         }
-        // Only records sent at least once can be answered.
-        let idx = match aca.get(&base::ACCOUNTING_RECORD_NUMBER) {
-            Ok(Some(n)) => self
-                .records
-                .iter()
-                .position(|r| r.number == n && r.sent > 0),
-            _ => self.records.iter().position(|r| r.slot == Slot::InFlight),
-        };
-        let Some(idx) = idx else {
-            return false;
-        };
-        let rc = match aca.get(&base::RESULT_CODE) {
-            Ok(Some(rc)) => ResultCode(rc),
-            // No readable Result-Code: not an answer we can trust.
-            _ => ResultCode::UNABLE_TO_COMPLY,
-        };
+        if let Some(p) = aca.accounting_realtime_required {
+            if p != self.realtime_required(cfg) {
+                self.server_policy = Some(p);
+                self.event_out(AccountingEvent::RealtimeRequiredChanged(p));
+            }
+        }
+    }
+
+    fn on_result(&mut self, cfg: &AccountingConfig, now: Instant, idx: usize, rc: ResultCode) {
         if rc.is_success() {
             if let Some(r) = self.remove(idx) {
                 self.event_out(AccountingEvent::RecordAcknowledged {
@@ -991,8 +719,6 @@ impl<'c, const N: usize> AccountingClient<'c, N> {
                     record_type: r.kind,
                 });
             }
-            self.apply_server_policy(now, aca);
-            self.finish_if_done();
         } else if rc.is_permanent_failure() {
             if let Some(r) = self.remove(idx) {
                 self.event_out(AccountingEvent::RecordRejected {
@@ -1000,131 +726,203 @@ impl<'c, const N: usize> AccountingClient<'c, N> {
                     result_code: rc,
                 });
             }
-            if self.policy != AccountingRealtimeRequired::GrantAndLose {
+            if self.realtime_required(cfg) != AccountingRealtimeRequired::GrantAndLose {
                 self.stop_service();
             }
-            self.finish_if_done();
-        } else if self
-            .records
-            .get(idx)
-            .is_some_and(|r| r.slot == Slot::InFlight)
-        {
-            self.attempt_failed(idx, now);
+        } else {
+            self.attempt_failed(cfg, idx, now);
         }
-        true
+        self.finish_if_done();
     }
 
-    fn apply_server_policy(&mut self, now: Instant, aca: &Message<'_>) {
-        if let Ok(Some(s)) = aca.get(&base::ACCT_INTERIM_INTERVAL) {
-            let new = Some(s).filter(|s| *s > 0);
-            if new != self.interval {
-                self.interval = new;
-                self.event_out(AccountingEvent::InterimIntervalChanged { seconds: new });
-                self.schedule_interim(now);
+    fn write_acr(
+        &self,
+        cx: &Ctx<'_, AccountingConfig>,
+        r: &Record,
+        buf: &mut [u8],
+    ) -> Result<usize, EncodeError> {
+        let c = &*cx.shared;
+        let node = cx.node;
+        let kind = r.kind;
+        let first = matches!(
+            kind,
+            AccountingRecordType::StartRecord | AccountingRecordType::EventRecord
+        );
+        let mut repr = AcrRepr {
+            acct_application_id: Some(c.acct_application_id),
+            user_name: self.info.user_name.as_ref().map(|u| u.as_str()),
+            destination_host: opt(&c.destination_host),
+            acct_session_id: Some(self.info.acct_session_id()),
+            acct_interim_interval: if kind == AccountingRecordType::StartRecord {
+                self.interim_interval(c)
+            } else {
+                None
+            },
+            accounting_realtime_required: first.then_some(self.realtime_required(c)),
+            event_timestamp: node.clock.timestamp(r.at),
+            ..AcrRepr::new(
+                self.info.session_id.as_str(),
+                node.origin_host.as_str(),
+                node.origin_realm.as_str(),
+                c.destination_realm.as_str(),
+                kind,
+                r.number,
+            )
+        };
+        let mut sip_avps: heapless::Vec<&str, MAX_SIP_AVPS> = heapless::Vec::new();
+        if let Some(s) = &self.info.sip {
+            repr.service_type = Some(ServiceType::SipSession);
+            repr.acct_status_type = match kind {
+                AccountingRecordType::StartRecord => Some(AcctStatusType::Start),
+                AccountingRecordType::InterimRecord => Some(AcctStatusType::InterimUpdate),
+                AccountingRecordType::StopRecord => Some(AcctStatusType::Stop),
+                _ => None,
+            };
+            repr.sip_method = Some(if kind == AccountingRecordType::StopRecord {
+                SipMethod::Bye
+            } else {
+                s.method
+            });
+            repr.sip_response_code = s.response_code;
+            repr.sip_from_tag = s.from_tag.as_ref().map(|t| t.as_str());
+            repr.sip_to_tag = s.to_tag.as_ref().map(|t| t.as_str());
+            repr.sip_call_setuptime = s.setup_time;
+            let created = match (kind, self.answered_at) {
+                (AccountingRecordType::EventRecord, _) | (_, None) => r.at,
+                (_, Some(a)) => a,
+            };
+            repr.sip_call_created = Some(unix_u32(node.clock.unix(created)));
+            if matches!(
+                kind,
+                AccountingRecordType::InterimRecord | AccountingRecordType::StopRecord
+            ) {
+                let ms = self.answered_at.map_or(0, |a| r.at.0.saturating_sub(a.0));
+                repr.sip_call_duration = Some(clamp_u32(ms.div_ceil(1000)));
+                repr.sip_call_ms_duration = Some(clamp_u32(ms));
+            }
+            for a in &s.avps {
+                let _ = sip_avps.push(a.as_str());
             }
         }
-        if let Ok(Some(p)) = aca.get(&base::ACCOUNTING_REALTIME_REQUIRED) {
-            if p != self.policy {
-                self.policy = p;
-                self.event_out(AccountingEvent::RealtimeRequiredChanged(p));
-            }
+        repr.sip_avps = &sip_avps;
+        let hdr = HeaderRepr::request(
+            CommandCode::ACCOUNTING,
+            ApplicationId(c.acct_application_id),
+            0,
+            0,
+        )
+        .proxiable(true);
+        repr.encode(hdr, buf).map(<[u8]>::len)
+    }
+}
+
+impl<const N: usize> Machine for AccountingClient<N> {
+    type Shared = AccountingConfig;
+    type Event = AccountingEvent;
+
+    fn session_id(&self) -> &str {
+        self.info.session_id.as_str()
+    }
+
+    fn route<'a>(&'a self, shared: &'a AccountingConfig) -> Route<'a> {
+        Route {
+            application: ApplicationId(shared.acct_application_id),
+            realm: shared.destination_realm.as_str(),
+            host: opt(&shared.destination_host),
+            host_only: false,
         }
     }
 
-    /// The peer machine gave the record this End-to-End id (read it from
-    /// the header after `send_request`). Retransmissions then carry it, so
-    /// that setting the T flag is all that is left to do (RFC 6733 §9.4,
-    /// §6.5). Returns whether the record is stored.
-    ///
-    /// ```
-    /// # use diameter_cc::client::accounting::*;
-    /// # use diameter_cc::session::session_id_from;
-    /// use diameter_core::time::Instant;
-    /// # let config = AccountingConfig::new("c.example", "example", "example");
-    /// let mut c: AccountingClient<'_, 3> =
-    ///     AccountingClient::new(&config, CallInfo::new(session_id_from("s").unwrap()));
-    /// c.call_answered(Instant::ZERO).unwrap();
-    /// let mut buf = [0u8; 512];
-    /// let t = c.poll_transmit(Instant::ZERO, &mut buf).unwrap().unwrap();
-    /// assert!(c.handle_sent(t.record_number, 0xabc));
-    /// c.handle_request_failed(Instant::ZERO, t.record_number);
-    /// let t = c.poll_transmit(Instant::from_secs(5), &mut buf).unwrap().unwrap();
-    /// assert_eq!((t.retransmission, t.end_to_end), (true, Some(0xabc)));
-    /// assert_eq!(&buf[16..20], &0xabcu32.to_be_bytes());
-    /// ```
-    pub fn handle_sent(&mut self, record_number: u32, end_to_end: u32) -> bool {
-        match self.records.iter_mut().find(|r| r.number == record_number) {
-            Some(r) => {
-                r.end_to_end = Some(end_to_end);
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// The record's request failed: the peer machine reported
-    /// `RequestTimedOut` or `RequestHandedBack`, or `send_request` refused
-    /// it. The record is retransmitted with the T flag after
-    /// [`AccountingConfig::retry_interval`] (RFC 6733 §9.4), or, after
-    /// [`AccountingConfig::max_attempts`], handled by the
-    /// Accounting-Realtime-Required policy. Returns whether the record was
-    /// in flight (anything else is ignored).
-    ///
-    /// ```
-    /// # use diameter_cc::client::accounting::*;
-    /// # use diameter_cc::session::session_id_from;
-    /// use diameter_core::time::Instant;
-    /// # let config = AccountingConfig::new("c.example", "example", "example");
-    /// let mut c: AccountingClient<'_, 3> =
-    ///     AccountingClient::new(&config, CallInfo::new(session_id_from("s").unwrap()));
-    /// c.call_answered(Instant::ZERO).unwrap();
-    /// let mut buf = [0u8; 512];
-    /// let t = c.poll_transmit(Instant::ZERO, &mut buf).unwrap().unwrap();
-    /// assert!(c.handle_request_failed(Instant::from_secs(10), t.record_number));
-    /// assert_eq!(c.poll_timeout(), Some(Instant::from_secs(15)));
-    /// assert_eq!(c.unacknowledged(), 1); // never dropped
-    /// ```
-    pub fn handle_request_failed(&mut self, now: Instant, record_number: u32) -> bool {
-        let now = self.clock(now);
-        let idx = self
+    /// The ACA of record `request`. 2xxx acknowledges it (the server's
+    /// Acct-Interim-Interval and Accounting-Realtime-Required override the
+    /// configured ones, RFC 6733 §9.8.2, §9.8.7); 5xxx rejects it
+    /// ([`AccountingEvent::RecordRejected`]); anything else (3xxx, 4xxx such
+    /// as 4002 OUT_OF_SPACE) fails the attempt, retried later.
+    fn handle_answer(
+        &mut self,
+        cx: Ctx<'_, AccountingConfig>,
+        now: Instant,
+        request: u32,
+        answer: &Message<'_>,
+    ) {
+        let now = self.clock.update(now);
+        let Some(idx) = self
             .records
             .iter()
-            .position(|r| r.number == record_number && r.slot == Slot::InFlight);
-        match idx {
-            Some(idx) => {
-                self.attempt_failed(idx, now);
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// Act on expired timers: create the INTERIM record when
-    /// Acct-Interim-Interval has elapsed (RFC 6733 §9.8.2), overwriting a
-    /// stored interim that was never sent (RFC 6733 §9.4). Retransmissions
-    /// become due by themselves; a call before any deadline does nothing.
-    ///
-    /// ```
-    /// # use diameter_cc::client::accounting::*;
-    /// # use diameter_cc::session::session_id_from;
-    /// use diameter_core::time::Instant;
-    /// let mut config = AccountingConfig::new("c.example", "example", "example");
-    /// config.interim_interval = Some(30);
-    /// let mut c: AccountingClient<'_, 3> =
-    ///     AccountingClient::new(&config, CallInfo::new(session_id_from("s").unwrap()));
-    /// c.call_answered(Instant::ZERO).unwrap();
-    /// c.handle_timeout(Instant::from_secs(29));
-    /// assert_eq!(c.next_record_number(), 1);
-    /// c.handle_timeout(Instant::from_secs(30));
-    /// assert_eq!(c.next_record_number(), 2);
-    /// assert_eq!(c.poll_timeout(), Some(Instant::from_secs(30))); // START still unsent: now
-    /// ```
-    pub fn handle_timeout(&mut self, now: Instant) {
-        let now = self.clock(now);
-        let (Some(due), Some(ms)) = (self.next_interim, self.interval_ms()) else {
+            .position(|r| r.number == request && r.slot == Slot::InFlight)
+        else {
             return;
         };
-        if self.phase != Phase::Started || now < due || ms == 0 {
+        if let Some(r) = self.records.get_mut(idx) {
+            r.end_to_end = r.end_to_end.or(Some(answer.end_to_end()));
+        }
+        let rc = match Aca::decode(answer) {
+            Ok(aca) => {
+                if aca.result_code.is_success() {
+                    self.apply_server_policy(cx.shared, now, &aca);
+                }
+                aca.result_code
+            }
+            // No readable answer: not one we can trust.
+            Err(_) => ResultCode::UNABLE_TO_COMPLY,
+        };
+        self.on_result(cx.shared, now, idx, rc);
+    }
+
+    /// An attempt failed: handed back, the record goes out again at once
+    /// (T flag, same End-to-End id) and the failure does not count; any
+    /// other failure counts against [`AccountingConfig::max_attempts`] and
+    /// the record is retried after [`AccountingConfig::retry_interval`].
+    fn handle_request_failed(
+        &mut self,
+        cx: Ctx<'_, AccountingConfig>,
+        now: Instant,
+        failed: RequestFailed,
+    ) {
+        let now = self.clock.update(now);
+        let Some(idx) = self
+            .records
+            .iter()
+            .position(|r| r.number == failed.request && r.slot == Slot::InFlight)
+        else {
+            return;
+        };
+        if let Some(r) = self.records.get_mut(idx) {
+            r.end_to_end = r.end_to_end.or(failed.end_to_end);
+            if failed.failure == Failure::HandedBack {
+                r.slot = Slot::Ready;
+                return;
+            }
+        }
+        self.attempt_failed(cx.shared, idx, now);
+    }
+
+    fn handle_request(
+        &mut self,
+        cx: Ctx<'_, AccountingConfig>,
+        _now: Instant,
+        request: &Message<'_>,
+        _duplicate: bool,
+        answer: &mut [u8],
+    ) -> Result<usize, EncodeError> {
+        let (host, realm) = (cx.node.origin_host.as_str(), cx.node.origin_realm.as_str());
+        answer_unsupported(request, host, realm, answer)
+    }
+
+    /// The interim timer: create an INTERIM record (RFC 6733 §9.8.2). One
+    /// record covers however many intervals elapsed; an INTERIM never sent
+    /// is refreshed rather than duplicated; one still in flight means this
+    /// one is skipped (§9.4: one pending interim). A full store skips it
+    /// and, unless GRANT_AND_LOSE, stops the service.
+    fn handle_timeout(&mut self, cx: Ctx<'_, AccountingConfig>, now: Instant) {
+        let now = self.clock.update(now);
+        let cfg = &*cx.shared;
+        let ms = self.interim_interval(cfg).map(|s| u64::from(s) * 1000);
+        let (Some(due), Some(ms)) = (self.next_interim, ms) else {
+            self.next_interim = None;
+            return;
+        };
+        if self.phase != Phase::Started || now < due {
             return;
         }
         // Catch up without a burst: one record for however many intervals
@@ -1149,7 +947,7 @@ impl<'c, const N: usize> AccountingClient<'c, N> {
                     .is_err()
                 {
                     self.skipped_interims = self.skipped_interims.saturating_add(1);
-                    if self.policy != AccountingRealtimeRequired::GrantAndLose {
+                    if self.realtime_required(cfg) != AccountingRealtimeRequired::GrantAndLose {
                         self.stop_service();
                     }
                 }
@@ -1157,39 +955,45 @@ impl<'c, const N: usize> AccountingClient<'c, N> {
         }
     }
 
-    // ---- outputs ------------------------------------------------------------------
+    /// The oldest stored record, when it is due (records go out one at a
+    /// time, in order). Its answer deadline is
+    /// [`AccountingConfig::answer_timeout`].
+    fn poll_transmit(
+        &mut self,
+        cx: Ctx<'_, AccountingConfig>,
+        now: Instant,
+        buf: &mut [u8],
+    ) -> Option<Result<Transmit, EncodeError>> {
+        let now = self.clock.update(now);
+        let r = *self.records.first()?;
+        match r.slot {
+            Slot::InFlight => return None,
+            Slot::Retry(at) if now < at => return None,
+            _ => {}
+        }
+        let len = match self.write_acr(&cx, &r, buf) {
+            Ok(len) => len,
+            Err(e) => return Some(Err(e)),
+        };
+        if let Some(head) = self.records.first_mut() {
+            head.slot = Slot::InFlight;
+            head.sent = head.sent.saturating_add(1);
+        }
+        Some(Ok(Transmit {
+            len,
+            request: r.number,
+            deadline: now + cx.shared.answer_timeout,
+            end_to_end: r.end_to_end,
+        }))
+    }
 
-    /// The next thing the application must know or do.
-    ///
-    /// ```
-    /// # use diameter_cc::client::accounting::*;
-    /// # use diameter_cc::session::session_id_from;
-    /// # let config = AccountingConfig::new("c.example", "example", "example");
-    /// let mut c: AccountingClient<'_, 3> =
-    ///     AccountingClient::new(&config, CallInfo::new(session_id_from("s").unwrap()));
-    /// assert_eq!(c.poll_event(), None);
-    /// ```
-    #[must_use]
-    pub fn poll_event(&mut self) -> Option<AccountingEvent> {
+    fn poll_event(&mut self) -> Option<AccountingEvent> {
         self.events.pop_front()
     }
 
-    /// When [`AccountingClient::handle_timeout`] (or
-    /// [`AccountingClient::poll_transmit`], for a due retransmission) should
-    /// next run.
-    ///
-    /// ```
-    /// # use diameter_cc::client::accounting::*;
-    /// # use diameter_cc::session::session_id_from;
-    /// # let config = AccountingConfig::new("c.example", "example", "example");
-    /// let c: AccountingClient<'_, 3> =
-    ///     AccountingClient::new(&config, CallInfo::new(session_id_from("s").unwrap()));
-    /// assert_eq!(c.poll_timeout(), None);
-    /// ```
-    #[must_use]
-    pub fn poll_timeout(&self) -> Option<Instant> {
+    fn poll_timeout(&self) -> Option<Instant> {
         let head = self.records.first().and_then(|r| match r.slot {
-            Slot::Ready => Some(self.last_now),
+            Slot::Ready => Some(self.clock.get()),
             Slot::Retry(at) => Some(at),
             Slot::InFlight => None,
         });
@@ -1201,126 +1005,8 @@ impl<'c, const N: usize> AccountingClient<'c, N> {
         earliest(head, interim)
     }
 
-    /// Write the next ACR (RFC 6733 §9.7.1) into `buf`. Records go out one
-    /// at a time, oldest first: `None` while one is in flight or waiting for
-    /// its retry. After an error nothing changed: retry with a larger
-    /// buffer ([`EncodeError::BufferTooSmall`] says how large).
-    ///
-    /// ```
-    /// # use diameter_cc::client::accounting::*;
-    /// # use diameter_cc::session::session_id_from;
-    /// use diameter_core::{time::Instant, EncodeError};
-    /// # let config = AccountingConfig::new("c.example", "example", "example");
-    /// let mut c: AccountingClient<'_, 3> =
-    ///     AccountingClient::new(&config, CallInfo::new(session_id_from("s").unwrap()));
-    /// c.call_answered(Instant::ZERO).unwrap();
-    /// let mut small = [0u8; 16];
-    /// assert!(matches!(c.poll_transmit(Instant::ZERO, &mut small),
-    ///                  Some(Err(EncodeError::BufferTooSmall { .. }))));
-    /// let mut buf = [0u8; 512];
-    /// assert!(c.poll_transmit(Instant::ZERO, &mut buf).unwrap().is_ok());
-    /// assert!(c.poll_transmit(Instant::ZERO, &mut buf).is_none()); // in flight
-    /// ```
-    #[must_use]
-    pub fn poll_transmit(
-        &mut self,
-        now: Instant,
-        buf: &mut [u8],
-    ) -> Option<Result<Transmit, EncodeError>> {
-        let now = self.clock(now);
-        let r = *self.records.first()?;
-        match r.slot {
-            Slot::InFlight => return None,
-            Slot::Retry(at) if now < at => return None,
-            _ => {}
-        }
-        let len = match self.write_acr(&r, buf) {
-            Ok(len) => len,
-            Err(e) => return Some(Err(e)),
-        };
-        if let Some(head) = self.records.first_mut() {
-            head.slot = Slot::InFlight;
-            head.sent = head.sent.saturating_add(1);
-        }
-        Some(Ok(Transmit {
-            len,
-            record_number: r.number,
-            record_type: r.kind,
-            retransmission: r.sent > 0,
-            end_to_end: r.end_to_end,
-        }))
-    }
-
-    /// Encode one record through [`crate::msg::AcrRepr`] (RFC 6733 §9.7.1
-    /// order, then the SIP accounting AVPs).
-    fn write_acr(&self, r: &Record, buf: &mut [u8]) -> Result<usize, EncodeError> {
-        let c = self.config;
-        let kind = r.kind;
-        let first = matches!(
-            kind,
-            AccountingRecordType::StartRecord | AccountingRecordType::EventRecord
-        );
-        let mut repr = AcrRepr {
-            acct_application_id: Some(c.acct_application_id),
-            user_name: self.info.user_name,
-            destination_host: c.destination_host,
-            acct_session_id: Some(self.info.acct_session_id()),
-            acct_interim_interval: if kind == AccountingRecordType::StartRecord {
-                self.interval
-            } else {
-                None
-            },
-            accounting_realtime_required: first.then_some(self.policy),
-            event_timestamp: c.clock.timestamp(r.at),
-            ..AcrRepr::new(
-                self.info.session_id.as_str(),
-                c.origin_host,
-                c.origin_realm,
-                c.destination_realm,
-                kind,
-                r.number,
-            )
-        };
-        if let Some(s) = &self.info.sip {
-            repr.service_type = Some(ServiceType::SipSession);
-            repr.acct_status_type = match kind {
-                AccountingRecordType::StartRecord => Some(AcctStatusType::Start),
-                AccountingRecordType::InterimRecord => Some(AcctStatusType::InterimUpdate),
-                AccountingRecordType::StopRecord => Some(AcctStatusType::Stop),
-                _ => None,
-            };
-            repr.sip_method = Some(if kind == AccountingRecordType::StopRecord {
-                SipMethod::Bye
-            } else {
-                s.method
-            });
-            repr.sip_response_code = s.response_code;
-            repr.sip_from_tag = s.from_tag;
-            repr.sip_to_tag = s.to_tag;
-            repr.sip_call_setuptime = s.setup_time;
-            let created = match (kind, self.answered_at) {
-                (AccountingRecordType::EventRecord, _) | (_, None) => r.at,
-                (_, Some(a)) => a,
-            };
-            repr.sip_call_created = Some(unix_u32(c.clock.unix(created)));
-            if matches!(
-                kind,
-                AccountingRecordType::InterimRecord | AccountingRecordType::StopRecord
-            ) {
-                let ms = self.answered_at.map_or(0, |a| r.at.0.saturating_sub(a.0));
-                repr.sip_call_duration = Some(clamp_u32(ms.div_ceil(1000)));
-                repr.sip_call_ms_duration = Some(clamp_u32(ms));
-            }
-            repr.sip_avps = s.avps;
-        }
-        let hdr = HeaderRepr::request(
-            CommandCode::ACCOUNTING,
-            ApplicationId(c.acct_application_id),
-            0,
-            r.end_to_end.unwrap_or(0),
-        )
-        .proxiable(true);
-        repr.encode(hdr, buf).map(<[u8]>::len)
+    fn is_closed(&self) -> bool {
+        self.phase == Phase::Ended && self.events.is_empty()
     }
 }
 
@@ -1330,49 +1016,4 @@ fn clamp_u32(v: u64) -> u32 {
 
 fn unix_u32(v: i64) -> u32 {
     u32::try_from(v.max(0)).unwrap_or(u32::MAX)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::session::session_id_from;
-
-    fn cfg() -> AccountingConfig<'static> {
-        let mut c = AccountingConfig::new("c.example", "example", "example");
-        c.interim_interval = Some(30);
-        c
-    }
-
-    #[test]
-    fn numbers_and_store_bound() {
-        let config = cfg();
-        let mut c: AccountingClient<'_, 2> =
-            AccountingClient::new(&config, CallInfo::new(session_id_from("s").unwrap()));
-        c.call_answered(Instant::ZERO).unwrap();
-        c.handle_timeout(Instant::from_secs(30));
-        assert!(c.stored_records().eq([0, 1]));
-        // A second interim overwrites the unsent one: still two records.
-        c.handle_timeout(Instant::from_secs(60));
-        assert!(c.stored_records().eq([0, 1]));
-        assert_eq!(
-            c.call_ended(Instant::from_secs(61)),
-            Err(AccountingError::StoreFull)
-        );
-        assert_eq!(c.state(), ClientState::PendingStart);
-        assert_eq!(c.stops(), 0);
-    }
-
-    #[test]
-    fn zero_capacity_refuses_everything() {
-        let config = cfg();
-        let mut c: AccountingClient<'_, 0> =
-            AccountingClient::new(&config, CallInfo::new(session_id_from("s").unwrap()));
-        assert_eq!(
-            c.call_answered(Instant::ZERO),
-            Err(AccountingError::StoreFull)
-        );
-        assert_eq!(c.event(Instant::ZERO), Err(AccountingError::StoreFull));
-        assert_eq!(c.state(), ClientState::Idle);
-        assert_eq!(c.next_record_number(), 0);
-    }
 }

@@ -4,15 +4,14 @@
 //! Read RFC 8506 §5 (session-based credit control), §7 (state machines)
 //! and `SCENARIOS.md` (Prepaid) first.
 //!
-//! One [`PrepaidClient`] per call. Call events come from the application
-//! ([`PrepaidClient::call_setup`] at INVITE, [`PrepaidClient::call_answered`],
-//! [`PrepaidClient::call_ended`]); Diameter input from the transport
-//! ([`PrepaidClient::handle_answer`], [`PrepaidClient::handle_server_request`]
-//! for RAR/ASR, [`PrepaidClient::handle_request_failed`]); time through
-//! [`PrepaidClient::handle_timeout`]. The outputs follow the order of
-//! [`crate::session`]: [`PrepaidClient::poll_event`] (allow, deny, tear the
-//! call down), [`PrepaidClient::poll_transmit`] (CCRs, RAAs, ASAs),
-//! [`PrepaidClient::poll_timeout`].
+//! One [`PrepaidClient`] per call, driven through [`Machine`] like every
+//! session (see [`crate::session`]; the endpoint does it for you). Call
+//! events come from the application ([`PrepaidClient::call_setup`] at
+//! INVITE, [`PrepaidClient::call_answered`], [`PrepaidClient::call_ended`]);
+//! Diameter input from the node (CCAs, RAR/ASR, failed requests); time
+//! through `handle_timeout`. The outputs: `poll_event` (allow, deny, tear
+//! the call down), `poll_transmit` (CCRs, each with the deadline of its
+//! answer), `poll_timeout`.
 //!
 //! The message ladder of SCENARIOS.md:
 //!
@@ -31,9 +30,16 @@
 //! Failures follow RFC 8506 §5.7 and §7 Tables 3 and 4 with the
 //! Credit-Control-Failure-Handling (CCFH) in force: when Tx expires,
 //! TERMINATE ends the service while CONTINUE and RETRY_AND_TERMINATE grant
-//! it ([`PrepaidEvent::Allowed`] `None`) and keep waiting for a late answer;
-//! a failure to send (or a temporary error) is retried once under
-//! RETRY_AND_TERMINATE, granted under CONTINUE and refused under TERMINATE.
+//! it ([`PrepaidEvent::Allowed`] `None`) and keep waiting for a late answer
+//! until the request's deadline ([`LATE_ANSWER_FACTOR`] × Tx, RFC 8506
+//! §5.7 "e.g., 120 seconds"), which the session hands to the node with the
+//! request ([`Transmit::deadline`]): one owner per timer. A failure to send
+//! (or a temporary error) is retried once under RETRY_AND_TERMINATE,
+//! granted under CONTINUE and refused under TERMINATE. A request handed
+//! back by a failed connection goes out again at once (T flag, same
+//! End-to-End id) if the node has another route for it; after the first
+//! answer the session stays with the server that answered (Destination-Host)
+//! unless it announced CC-Session-Failover FAILOVER_SUPPORTED (§5.7).
 //! Deliberate departure from Table 4: once a CCA-I succeeded the session
 //! always ends with exactly one CCR-T (even when failure handling ends the
 //! service, or continues it unsupervised until the hangup), so the server
@@ -43,13 +49,23 @@
 
 use core::time::Duration;
 
-use diameter_core::dict::base::{self, TerminationCause};
-use diameter_core::time::{earliest, Instant};
-use diameter_core::{AvpSet, CommandCode, EncodeError, HeaderRepr, Message, ResultCode};
+use diameter_core::answer::{error_answer, Identity};
+use diameter_core::dict::base::TerminationCause;
+use diameter_core::peer::{owned_text, ConfigError, IdentityBuf};
+use diameter_core::time::{earliest, Instant, Monotonic};
+use diameter_core::{
+    ApplicationId, CommandCode, EncodeError, Error, ErrorKind, Message, ResultCode,
+};
 
-use crate::dict::{self, CcRequestType, CreditControlFailureHandling, FinalUnitAction};
-use crate::msg::{AsaRepr, RaaRepr};
-use crate::session::{seconds_between, SessionId, WallClock};
+use super::{opt, CcrFields, CcrTarget, Parties, MAX_CONTEXT};
+use crate::dict::{
+    CcRequestType, CcSessionFailover, CreditControlFailureHandling, FinalUnitAction,
+};
+use crate::msg::{AsaRepr, Cca, RaaRepr};
+use crate::session::{
+    seconds_between, Ctx, Failure, Machine, RequestFailed, Route, SessionId, Transmit,
+};
+use crate::CreditControl;
 
 /// What to do when the granted time is used up (RFC 8506 §5.2 leaves the
 /// timing of re-authorisation to the client).
@@ -63,19 +79,24 @@ pub enum OnExhaustion {
     Reauthorize,
 }
 
-/// Settings shared by all prepaid calls of one client.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PrepaidConfig<'a> {
-    /// Origin-Host.
-    pub origin_host: &'a str,
-    /// Origin-Realm.
-    pub origin_realm: &'a str,
+/// Settings shared by all prepaid calls of one node (Origin-Host, realm
+/// and clock come from the [`crate::session::Node`]).
+///
+/// ```
+/// use diameter_cc::client::prepaid::PrepaidConfig;
+/// let mut c = PrepaidConfig::new("diameter.test", "voice@OsipsDiamCCR")?;
+/// c.requested_time = 3600;
+/// assert_eq!(c.tx.as_secs(), 10);
+/// # Ok::<(), diameter_core::peer::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrepaidConfig {
     /// Destination-Realm.
-    pub destination_realm: &'a str,
+    pub destination_realm: IdentityBuf,
     /// Destination-Host, which lets the server send RAR/ASR back to us.
-    pub destination_host: Option<&'a str>,
+    pub destination_host: Option<IdentityBuf>,
     /// Service-Context-Id (e.g. `voice@OsipsDiamCCR`).
-    pub service_context_id: &'a str,
+    pub service_context_id: heapless::String<MAX_CONTEXT>,
     /// CC-Time asked for in the CCR-Initial (SCENARIOS.md: 10800).
     pub requested_time: u32,
     /// Send a CCR-Update when the call is answered (SCENARIOS.md does).
@@ -91,55 +112,31 @@ pub struct PrepaidConfig<'a> {
     /// bit). A server without the TS 32.299 dictionary (freeDiameter with
     /// only `dict_dcca`, say) answers it with 5001; turn it off for those.
     pub service_information: bool,
-    /// Wall clock for Event-Timestamp.
-    pub clock: WallClock,
 }
 
-impl<'a> PrepaidConfig<'a> {
+impl PrepaidConfig {
     /// Defaults: RSU 10800 s, CCR-U on answer, terminate on exhaustion,
-    /// Tx 10 s, TERMINATE on failure, no Destination-Host.
-    pub const fn new(
-        origin_host: &'a str,
-        origin_realm: &'a str,
-        destination_realm: &'a str,
-        service_context_id: &'a str,
-    ) -> Self {
-        PrepaidConfig {
-            origin_host,
-            origin_realm,
-            destination_realm,
+    /// Tx 10 s, TERMINATE on failure, no Destination-Host, 3GPP
+    /// Service-Information sent.
+    pub fn new(destination_realm: &str, service_context_id: &str) -> Result<Self, ConfigError> {
+        Ok(PrepaidConfig {
+            destination_realm: owned_text("Destination-Realm", destination_realm)?,
             destination_host: None,
-            service_context_id,
+            service_context_id: owned_text("Service-Context-Id", service_context_id)?,
             requested_time: 10_800,
             update_on_answer: true,
             on_exhaustion: OnExhaustion::Terminate,
             tx: Duration::from_secs(10),
             failure_handling: CreditControlFailureHandling::Terminate,
             service_information: true,
-            clock: WallClock { unix_at_zero: 0 },
-        }
+        })
     }
-}
 
-/// Who is charged for what: the "common tail" of every CCR in SCENARIOS.md.
-///
-/// IMS-Information also carries Role-Of-Node and Node-Functionality: TS
-/// 32.299 §7.2 makes Node-Functionality required there, so a 3GPP-aware
-/// server (and our own validation) rejects an IMS-Information without it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Parties<'s> {
-    /// User-Name (the caller).
-    pub user_name: &'s str,
-    /// Subscription-Id-Data, sent as END_USER_E164 (the caller's number).
-    pub subscription_id: &'s str,
-    /// Calling-Party-Address (3GPP).
-    pub calling_party: &'s str,
-    /// Called-Party-Address (3GPP).
-    pub called_party: &'s str,
-    /// Role-Of-Node (3GPP), usually ORIGINATING.
-    pub role_of_node: crate::dict::tgpp::RoleOfNode,
-    /// Node-Functionality (3GPP); a SIP proxy charging calls acts as AS.
-    pub node_functionality: crate::dict::tgpp::NodeFunctionality,
+    /// Set the Destination-Host.
+    pub fn with_destination_host(mut self, host: &str) -> Result<Self, ConfigError> {
+        self.destination_host = Some(owned_text("Destination-Host", host)?);
+        Ok(self)
+    }
 }
 
 /// States of the client machine (RFC 8506 §7, session based).
@@ -163,11 +160,17 @@ pub enum PrepaidState {
 /// Why a call is refused at setup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum DenyReason {
-    /// The CCA carried this Result-Code (4010, 4012, 5030, 5031...).
+    /// The CCA (or the Multiple-Services-Credit-Control of the service)
+    /// carried this Result-Code (4010, 4012, 5030, 5031...).
     Result(ResultCode),
     /// Success, but Granted-Service-Unit CC-Time 0: no credit.
     NoCredit,
+    /// Success, but no time granted at all (no Granted-Service-Unit, or one
+    /// with volume units only): the call cannot be timed, so it does not
+    /// run unlimited.
+    NoTimeGranted,
     /// No CCA (Tx expired, or the request failed) and the failure handling
     /// says TERMINATE (RETRY_AND_TERMINATE: after its one retry).
     Timeout,
@@ -176,6 +179,7 @@ pub enum DenyReason {
 /// Why a running call must be torn down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum TerminateReason {
     /// The granted time is used up (final units, or exhaustion policy).
     CreditExhausted,
@@ -190,6 +194,7 @@ pub enum TerminateReason {
 /// What the application must do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum PrepaidEvent {
     /// Let the call through. `Some(n)`: the call may last `n` seconds from
     /// answer (set the dialog timer); `None`: no limit (credit control not
@@ -214,29 +219,6 @@ pub enum PrepaidEvent {
     Finished,
 }
 
-/// What [`PrepaidClient::poll_transmit`] wrote.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Transmit {
-    /// A CCR: pass it to the peer's `send_request`; if `retransmission`,
-    /// set the T flag and keep the End-to-End id of the first attempt.
-    Request {
-        /// Bytes written.
-        len: usize,
-        /// Its CC-Request-Type.
-        request_type: CcRequestType,
-        /// Its CC-Request-Number.
-        number: u32,
-        /// A resend after a failure (RFC 8506 §5.7 RETRY_AND_TERMINATE).
-        retransmission: bool,
-    },
-    /// An answer (RAA/ASA) to a server request: write it as is.
-    Answer {
-        /// Bytes written.
-        len: usize,
-    },
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Outgoing {
     request_type: CcRequestType,
@@ -249,10 +231,9 @@ struct Outgoing {
     used: Option<u32>,
     /// Event-Timestamp.
     at: Instant,
-    /// When it was (last) written by `poll_transmit`.
-    sent_at: Instant,
     sent: bool,
-    retransmission: bool,
+    /// The End-to-End id of the first transmission, once it went out.
+    end_to_end: Option<u32>,
     retried: bool,
     /// Tx expired for this transmission; waiting for a late answer.
     waiting: bool,
@@ -261,21 +242,15 @@ struct Outgoing {
     granted: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct ServerRequest {
-    header: HeaderRepr,
-    result: ResultCode,
-}
-
-/// Bound on queued events and answers.
+/// Bound on queued events.
 const QUEUE: usize = 8;
 
 /// After Tx expired with CONTINUE or RETRY_AND_TERMINATE the client keeps
 /// waiting for a late answer "until the timeout of the request (e.g., 120
-/// seconds)" (RFC 8506 §5.7): it gives the request up this many Tx after it
-/// was sent (120 s with the default Tx of 10 s), unless the transport
-/// reports the failure first ([`PrepaidClient::handle_request_failed`]).
-const LATE_ANSWER_FACTOR: u32 = 12;
+/// seconds)" (RFC 8506 §5.7): a CCR's answer deadline is this many Tx after
+/// it was sent (120 s with the default Tx of 10 s). Under TERMINATE, and
+/// for a CCR-T, the deadline is Tx itself.
+pub const LATE_ANSWER_FACTOR: u32 = 12;
 
 /// How a CCA's Result-Code is handled (RFC 8506 §7, Tables 3 and 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -317,23 +292,24 @@ fn classify(rc: ResultCode, initial: bool) -> Outcome {
 const fn terminate_reason(d: DenyReason) -> TerminateReason {
     match d {
         DenyReason::Result(rc) => TerminateReason::Refused(rc),
-        DenyReason::NoCredit => TerminateReason::CreditExhausted,
+        DenyReason::NoCredit | DenyReason::NoTimeGranted => TerminateReason::CreditExhausted,
         DenyReason::Timeout => TerminateReason::Timeout,
     }
 }
 
 /// One prepaid call's credit-control session.
-#[derive(Debug)]
-pub struct PrepaidClient<'c, 's> {
-    config: &'c PrepaidConfig<'c>,
-    parties: Parties<'s>,
+#[derive(Debug, Clone)]
+pub struct PrepaidClient {
+    parties: Parties,
     session_id: SessionId,
     state: PrepaidState,
     next_number: u32,
     out: Option<Outgoing>,
-    answers: heapless::Deque<ServerRequest, 4>,
     events: heapless::Deque<PrepaidEvent, QUEUE>,
-    failure_handling: CreditControlFailureHandling,
+    failure_handling: Option<CreditControlFailureHandling>,
+    /// The server that answered the CCR-I, when it does not support
+    /// failover (CC-Session-Failover, RFC 8506 §5.7): later CCRs go there.
+    server: Option<IdentityBuf>,
     /// Call answered at.
     answered: Option<Instant>,
     /// The call ended (or had to end) at: usage stops here.
@@ -346,6 +322,8 @@ pub struct PrepaidClient<'c, 's> {
     grant_deadline: Option<Instant>,
     /// Validity-Time runs out at.
     validity_deadline: Option<Instant>,
+    /// Tx, owned by the session under CONTINUE and RETRY_AND_TERMINATE
+    /// (it grants the service; the request's own deadline is later).
     tx_deadline: Option<Instant>,
     final_units: bool,
     /// The application hung up (or must) while a CCR was outstanding.
@@ -354,21 +332,21 @@ pub struct PrepaidClient<'c, 's> {
     /// [`PrepaidConfig::update_on_answer`] is still to be sent.
     answer_update_owed: bool,
     terminations: u8,
+    clock: Monotonic,
 }
 
-impl<'c, 's> PrepaidClient<'c, 's> {
+impl PrepaidClient {
     /// A new session (state Idle) with its Session-Id (e.g. the SIP Call-ID).
-    pub fn new(config: &'c PrepaidConfig<'c>, session_id: SessionId, parties: Parties<'s>) -> Self {
+    pub fn new(session_id: SessionId, parties: Parties) -> Self {
         PrepaidClient {
-            config,
             parties,
             session_id,
             state: PrepaidState::Idle,
             next_number: 0,
             out: None,
-            answers: heapless::Deque::new(),
             events: heapless::Deque::new(),
-            failure_handling: config.failure_handling,
+            failure_handling: None,
+            server: None,
             answered: None,
             ended_at: None,
             reported: 0,
@@ -380,6 +358,7 @@ impl<'c, 's> PrepaidClient<'c, 's> {
             end_pending: None,
             answer_update_owed: false,
             terminations: 0,
+            clock: Monotonic::new(Instant::ZERO),
         }
     }
 
@@ -387,9 +366,9 @@ impl<'c, 's> PrepaidClient<'c, 's> {
     pub const fn state(&self) -> PrepaidState {
         self.state
     }
-    /// The Session-Id.
-    pub fn session_id(&self) -> &str {
-        self.session_id.as_str()
+    /// The parties charged.
+    pub const fn parties(&self) -> &Parties {
+        &self.parties
     }
     /// How many CCR-Terminations this session produced (0 or 1).
     pub const fn terminations(&self) -> u8 {
@@ -398,6 +377,15 @@ impl<'c, 's> PrepaidClient<'c, 's> {
     /// The CC-Request-Number the next CCR will carry.
     pub const fn next_request_number(&self) -> u32 {
         self.next_number
+    }
+    /// The server the session is bound to after its first answer, if it
+    /// does not support failover.
+    pub fn server(&self) -> Option<&str> {
+        opt(&self.server)
+    }
+
+    fn ccfh(&self, cfg: &PrepaidConfig) -> CreditControlFailureHandling {
+        self.failure_handling.unwrap_or(cfg.failure_handling)
     }
 
     fn event(&mut self, e: PrepaidEvent) {
@@ -431,9 +419,8 @@ impl<'c, 's> PrepaidClient<'c, 's> {
             requested,
             used,
             at: now,
-            sent_at: now,
             sent: false,
-            retransmission: false,
+            end_to_end: None,
             retried: false,
             waiting: false,
             granted: false,
@@ -464,8 +451,8 @@ impl<'c, 's> PrepaidClient<'c, 's> {
     }
 
     /// The grant running out ends the call (rather than re-authorising).
-    fn terminate_on_exhaustion(&self) -> bool {
-        self.config.on_exhaustion == OnExhaustion::Terminate || self.final_units
+    fn terminate_on_exhaustion(&self, cfg: &PrepaidConfig) -> bool {
+        cfg.on_exhaustion == OnExhaustion::Terminate || self.final_units
     }
 
     /// The call must end (hangup, abort, grant used up) while a CCR is
@@ -483,18 +470,20 @@ impl<'c, 's> PrepaidClient<'c, 's> {
 
     /// INVITE: send the CCR-Initial (blocking: wait for [`PrepaidEvent::Allowed`]
     /// or [`PrepaidEvent::Denied`]).
-    pub fn call_setup(&mut self, now: Instant) {
+    pub fn call_setup(&mut self, cx: Ctx<'_, PrepaidConfig>, now: Instant) {
+        let now = self.clock.update(now);
         if self.state != PrepaidState::Idle {
             return;
         }
-        let rsu = self.config.requested_time;
+        let rsu = cx.shared.requested_time;
         self.queue(now, CcRequestType::Initial, None, Some(rsu), None);
     }
 
     /// The call was answered: usage counts from now; the grant timer starts.
     /// With [`PrepaidConfig::update_on_answer`] a CCR-U (RSU 0, Event-Timestamp
     /// = answer time) follows, once no other CCR is outstanding.
-    pub fn call_answered(&mut self, now: Instant) {
+    pub fn call_answered(&mut self, cx: Ctx<'_, PrepaidConfig>, now: Instant) {
+        let now = self.clock.update(now);
         if self.answered.is_some()
             || self.end_pending.is_some()
             || !matches!(
@@ -508,7 +497,7 @@ impl<'c, 's> PrepaidClient<'c, 's> {
         if let Some(g) = self.granted {
             self.grant_deadline = Some(now + Duration::from_secs(u64::from(g)));
         }
-        if self.config.update_on_answer {
+        if cx.shared.update_on_answer {
             match self.state {
                 PrepaidState::Open => {
                     self.queue(now, CcRequestType::Update, None, Some(0), None);
@@ -526,6 +515,7 @@ impl<'c, 's> PrepaidClient<'c, 's> {
     /// termination is queued (RFC 8506 §7 "User service terminated") and the
     /// usage stops now.
     pub fn call_ended(&mut self, now: Instant, cause: TerminationCause) {
+        let now = self.clock.update(now);
         match self.state {
             PrepaidState::Open => {
                 self.ended_at = Some(now);
@@ -568,62 +558,53 @@ impl<'c, 's> PrepaidClient<'c, 's> {
 
     // ---- Diameter input -------------------------------------------------------
 
-    /// A CCA for this session, matched to its CCR by the transport
-    /// (Hop-by-Hop and End-to-End identifiers). Other messages, and answers
-    /// whose CC-Request-Number is not the outstanding CCR's, are ignored
-    /// (RFC 8506 §5.1). An answer without CC-Request-Number (an error answer
-    /// with the E bit, RFC 6733 §7.2) is taken as the outstanding CCR's.
-    ///
-    /// Result-Codes follow RFC 8506 §7 Tables 3 and 4: 4011 grants the
-    /// service without credit control; DIAMETER_TOO_BUSY,
-    /// UNABLE_TO_DELIVER and LOOP_DETECTED are "temporary errors" handled
-    /// like a failure to send ([`PrepaidClient::handle_request_failed`]);
-    /// 4010, other 4xxx (4012...) and, on the CCR-I, 5030 refuse the service;
-    /// any other failure is a "failed answer" for which the
+    /// The CCA to the outstanding CCR. Result-Codes follow RFC 8506 §7
+    /// Tables 3 and 4: 4011 grants the service without credit control;
+    /// DIAMETER_TOO_BUSY, UNABLE_TO_DELIVER and LOOP_DETECTED are
+    /// "temporary errors" handled like a failure to send; 4010, other 4xxx
+    /// (4012...) and, on the CCR-I, 5030 refuse the service; any other
+    /// failure is a "failed answer" for which the
     /// Credit-Control-Failure-Handling decides (CONTINUE grants the service).
-    pub fn handle_answer(&mut self, now: Instant, cca: &Message<'_>) {
-        if cca.is_request() || cca.command_code() != CommandCode::CREDIT_CONTROL {
-            return;
-        }
-        // A late answer to the previous copy is good while a retransmission
-        // waits to be sent.
-        let Some(out) = self.out.filter(|o| o.sent || o.retransmission) else {
+    fn on_answer(&mut self, cfg: &PrepaidConfig, now: Instant, cca: &Cca<'_>) {
+        let Some(out) = self.out.filter(|o| o.sent) else {
             return;
         };
-        match cca.get(&dict::CC_REQUEST_NUMBER) {
-            Ok(Some(n)) if n == out.number => {}
-            Ok(None) => {}
-            _ => return,
-        }
-        let rc = ResultCode(
-            cca.get(&base::RESULT_CODE)
-                .ok()
-                .flatten()
-                .unwrap_or(ResultCode::UNABLE_TO_COMPLY.0),
-        );
-        if let Ok(Some(f)) = cca.get(&dict::CREDIT_CONTROL_FAILURE_HANDLING) {
-            self.failure_handling = f;
+        let rc = cca.result_code;
+        if let Some(f) = cca.credit_control_failure_handling {
+            self.failure_handling = Some(f);
         }
         let outcome = classify(rc, out.request_type == CcRequestType::Initial);
         if outcome == Outcome::Temporary {
             // "Failure to send, or temporary error" (Tables 3 and 4).
-            if out.sent {
-                self.send_failed(now, Some(rc));
-            }
+            self.send_failed(cfg, now, Some(rc));
             return;
+        }
+        if outcome == Outcome::Success && out.request_type == CcRequestType::Initial {
+            // RFC 8506 §5.7: without FAILOVER_SUPPORTED the session stays
+            // with the server that answered.
+            let failover = cca.cc_session_failover == Some(CcSessionFailover::Supported);
+            self.server = if failover {
+                None
+            } else {
+                owned_text("Origin-Host", cca.origin_host).ok()
+            };
         }
         self.out = None;
         self.tx_deadline = None;
-        let grant = Grant::read(cca.avps());
+        let grant = Grant::read(cca);
         match out.request_type {
-            CcRequestType::Initial => self.on_initial_answer(now, rc, outcome, grant, out.granted),
-            CcRequestType::Update => self.on_update_answer(now, rc, outcome, grant, out.granted),
+            CcRequestType::Initial => {
+                self.on_initial_answer(cfg, now, rc, outcome, grant, out.granted)
+            }
+            CcRequestType::Update => {
+                self.on_update_answer(cfg, now, rc, outcome, grant, out.granted)
+            }
             _ => self.finish(),
         }
     }
 
-    fn continues(&self) -> bool {
-        self.failure_handling == CreditControlFailureHandling::Continue
+    fn continues(&self, cfg: &PrepaidConfig) -> bool {
+        self.ccfh(cfg) == CreditControlFailureHandling::Continue
     }
 
     /// The initial request failed: refuse the call (or, if the service was
@@ -639,6 +620,7 @@ impl<'c, 's> PrepaidClient<'c, 's> {
 
     fn on_initial_answer(
         &mut self,
+        cfg: &PrepaidConfig,
         now: Instant,
         rc: ResultCode,
         outcome: Outcome,
@@ -656,7 +638,7 @@ impl<'c, 's> PrepaidClient<'c, 's> {
                 self.finish();
                 return;
             }
-            Outcome::Failed if self.continues() => {
+            Outcome::Failed if self.continues(cfg) => {
                 // Table 3: failed CCA-I and CCFH CONTINUE: grant, Idle.
                 if !granted {
                     self.allow(None);
@@ -669,26 +651,29 @@ impl<'c, 's> PrepaidClient<'c, 's> {
                 return;
             }
         }
-        match grant.time {
-            Some(0) => self.refuse_initial(DenyReason::NoCredit, granted),
-            seconds => {
-                self.state = PrepaidState::Open;
-                self.granted = seconds;
-                self.final_units = grant.final_action.is_some();
-                if let Some(v) = grant.validity {
-                    self.validity_deadline = Some(now + Duration::from_secs(u64::from(v)));
-                }
-                if let (Some(a), Some(g)) = (self.answered, seconds) {
-                    self.grant_deadline = Some(a + Duration::from_secs(u64::from(g)));
-                }
-                if let Some(cause) = self.end_pending.take() {
-                    self.terminate(now, cause);
-                } else {
-                    self.allow(seconds);
-                    if let (Some(a), true) = (self.answered, self.config.update_on_answer) {
-                        self.queue(a, CcRequestType::Update, None, Some(0), None);
-                    }
-                }
+        let seconds = match grant.time {
+            Err(rc) => return self.refuse_initial(DenyReason::Result(rc), granted),
+            Ok(None) => return self.refuse_initial(DenyReason::NoTimeGranted, granted),
+            Ok(Some(0)) => return self.refuse_initial(DenyReason::NoCredit, granted),
+            Ok(Some(s)) => s,
+        };
+        self.state = PrepaidState::Open;
+        self.granted = Some(seconds);
+        self.final_units = grant.final_action.is_some();
+        if let Some(v) = grant.validity {
+            self.validity_deadline = Some(now + Duration::from_secs(u64::from(v)));
+        }
+        if let Some(a) = self.answered {
+            // RFC 8506 §5.2: the grant counts from when the service is
+            // delivered; ringing before the answer is not charged.
+            self.grant_deadline = Some(a.max(now) + Duration::from_secs(u64::from(seconds)));
+        }
+        if let Some(cause) = self.end_pending.take() {
+            self.terminate(now, cause);
+        } else {
+            self.allow(Some(seconds));
+            if let (Some(a), true) = (self.answered, cfg.update_on_answer) {
+                self.queue(a, CcRequestType::Update, None, Some(0), None);
             }
         }
     }
@@ -708,6 +693,7 @@ impl<'c, 's> PrepaidClient<'c, 's> {
 
     fn on_update_answer(
         &mut self,
+        cfg: &PrepaidConfig,
         now: Instant,
         rc: ResultCode,
         outcome: Outcome,
@@ -729,7 +715,7 @@ impl<'c, 's> PrepaidClient<'c, 's> {
         }
         match outcome {
             Outcome::Success => {}
-            Outcome::Failed if self.continues() => {
+            Outcome::Failed if self.continues(cfg) => {
                 self.unsupervised(granted);
                 return;
             }
@@ -739,7 +725,15 @@ impl<'c, 's> PrepaidClient<'c, 's> {
                 return;
             }
         }
-        if grant.time.is_some() {
+        let time = match grant.time {
+            Err(rc) => {
+                self.event(PrepaidEvent::TerminateCall(TerminateReason::Refused(rc)));
+                self.terminate(now, TerminationCause::AuthExpired);
+                return;
+            }
+            Ok(t) => t,
+        };
+        if time.is_some() {
             // A new grant replaces the old one with its Validity-Time and
             // Final-Unit-Indication (RFC 8506 §5.6, §8.33).
             self.final_units = grant.final_action.is_some();
@@ -750,7 +744,7 @@ impl<'c, 's> PrepaidClient<'c, 's> {
         if let Some(v) = grant.validity {
             self.validity_deadline = Some(now + Duration::from_secs(u64::from(v)));
         }
-        match grant.time {
+        match time {
             Some(0) if self.answered.is_some() => {
                 // Re-authorisation refused by a zero grant.
                 self.event(PrepaidEvent::TerminateCall(
@@ -775,35 +769,27 @@ impl<'c, 's> PrepaidClient<'c, 's> {
         }
     }
 
-    /// The outstanding CCR could not be delivered: the peer machine reported
-    /// a time-out or hand-back ("failure to send", RFC 8506 §7). With
-    /// Credit-Control-Failure-Handling (§5.7, §8.14) RETRY_AND_TERMINATE the
-    /// CCR is sent once more (T flag, same CC-Request-Number); otherwise
-    /// CONTINUE grants the service and TERMINATE refuses it or tears the
-    /// call down (then a CCR-T reports the usage).
-    pub fn handle_request_failed(&mut self, now: Instant) {
-        if self.out.is_some_and(|o| o.sent) {
-            self.send_failed(now, None);
-        }
-    }
-
-    fn send_failed(&mut self, now: Instant, rc: Option<ResultCode>) {
+    /// "Failure to send" (RFC 8506 §7): with Credit-Control-Failure-Handling
+    /// (§5.7, §8.14) RETRY_AND_TERMINATE the CCR is sent once more (T flag,
+    /// same CC-Request-Number); otherwise CONTINUE grants the service and
+    /// TERMINATE refuses it or tears the call down (then a CCR-T reports the
+    /// usage).
+    fn send_failed(&mut self, cfg: &PrepaidConfig, now: Instant, rc: Option<ResultCode>) {
         let Some(mut out) = self.out else {
             return;
         };
         self.tx_deadline = None;
-        let retry = self.failure_handling == CreditControlFailureHandling::RetryAndTerminate
-            && !out.retried;
+        let retry =
+            self.ccfh(cfg) == CreditControlFailureHandling::RetryAndTerminate && !out.retried;
         if retry {
             out.sent = false;
-            out.retransmission = true;
             out.retried = true;
             out.waiting = false;
             self.out = Some(out);
             return;
         }
         self.out = None;
-        let cont = self.continues();
+        let cont = self.continues(cfg);
         match out.request_type {
             CcRequestType::Initial => {
                 if cont {
@@ -833,53 +819,59 @@ impl<'c, 's> PrepaidClient<'c, 's> {
         }
     }
 
-    /// Tx expired (RFC 8506 §5.7, Tables 3 and 4): with TERMINATE the
-    /// request has failed; with CONTINUE or RETRY_AND_TERMINATE the service
-    /// is granted and the client keeps waiting for a late answer (up to
-    /// [`LATE_ANSWER_FACTOR`] × Tx after sending). A CCR-T has no service to
-    /// grant: Tx fails it.
-    fn tx_expired(&mut self, now: Instant) {
+    /// Tx expired under CONTINUE or RETRY_AND_TERMINATE (RFC 8506 §5.7,
+    /// Tables 3 and 4): the service is granted and the session keeps
+    /// waiting for a late answer until the request's deadline.
+    fn tx_expired(&mut self) {
         self.tx_deadline = None;
         let Some(mut out) = self.out.filter(|o| o.sent) else {
             return;
         };
-        let waits = self.failure_handling != CreditControlFailureHandling::Terminate
-            && matches!(
-                out.request_type,
-                CcRequestType::Initial | CcRequestType::Update
-            );
-        let late = out.sent_at + self.config.tx.saturating_mul(LATE_ANSWER_FACTOR);
-        if !waits || out.waiting || late <= now {
-            self.send_failed(now, None);
-            return;
-        }
         out.waiting = true;
         if !out.granted {
             out.granted = true;
             self.allow(None);
         }
         self.out = Some(out);
-        self.tx_deadline = Some(late);
+    }
+
+    fn reauthorize(&mut self, cfg: &PrepaidConfig, now: Instant) {
+        let used = if self.answered.is_some() {
+            Some(self.take_usage(now))
+        } else {
+            None
+        };
+        self.queue(
+            now,
+            CcRequestType::Update,
+            None,
+            Some(cfg.requested_time),
+            used,
+        );
     }
 
     /// A server-initiated request for this session: RAR (re-authorise) or
-    /// ASR (abort). The answer is queued for [`PrepaidClient::poll_transmit`].
-    /// Returns false if it is neither (the caller answers 3001).
+    /// ASR (abort).
     ///
     /// RAR in Open: RAA 2002 DIAMETER_LIMITED_SUCCESS, then a CCR-U (RFC
     /// 8506 §5.5); while a CCR is outstanding, or the CCR-T is: RAA 2001 and
     /// nothing more. ASR (RFC 6733 §8.5): ASA 2001, the call is torn down
     /// and the CCR-T follows (after the outstanding answer, if any). Before
-    /// the session starts, after it ended or for another Session-Id: 5002
-    /// DIAMETER_UNKNOWN_SESSION_ID.
-    pub fn handle_server_request(&mut self, now: Instant, req: &Message<'_>) -> bool {
+    /// the session starts or after it ended: 5002
+    /// DIAMETER_UNKNOWN_SESSION_ID. Any other command: 3001.
+    fn on_server_request(
+        &mut self,
+        cx: Ctx<'_, PrepaidConfig>,
+        now: Instant,
+        req: &Message<'_>,
+        out: &mut [u8],
+    ) -> Result<usize, EncodeError> {
         let code = req.command_code();
-        if !req.is_request() || (code != CommandCode::RE_AUTH && code != CommandCode::ABORT_SESSION)
-        {
-            return false;
+        let (host, realm) = (cx.node.origin_host.as_str(), cx.node.origin_realm.as_str());
+        if code != CommandCode::RE_AUTH && code != CommandCode::ABORT_SESSION {
+            return answer_unsupported(req, host, realm, out);
         }
-        let ours = req.get(&base::SESSION_ID).ok().flatten() == Some(self.session_id.as_str());
-        let live = ours && !matches!(self.state, PrepaidState::Idle | PrepaidState::Ended);
+        let live = !matches!(self.state, PrepaidState::Idle | PrepaidState::Ended);
         let result = if !live {
             ResultCode::UNKNOWN_SESSION_ID
         } else if code == CommandCode::RE_AUTH && self.state == PrepaidState::Open {
@@ -887,16 +879,14 @@ impl<'c, 's> PrepaidClient<'c, 's> {
         } else {
             ResultCode::SUCCESS
         };
-        // Act on it even if the answer cannot be queued (never when the
-        // outputs are polled after every input).
-        let _ = self.answers.push_back(ServerRequest {
-            header: req.header().answer(),
-            result,
-        });
-        if !live {
-            return true;
+        let sid = self.session_id.as_str();
+        let written = if code == CommandCode::ABORT_SESSION {
+            AsaRepr::new(sid, result, host, realm).encode_answer_to(req, out)
+        } else {
+            RaaRepr::new(sid, result, host, realm).encode_answer_to(req, out)
         }
-        if code == CommandCode::ABORT_SESSION {
+        .map(<[u8]>::len);
+        if live && code == CommandCode::ABORT_SESSION {
             match self.state {
                 PrepaidState::Open => {
                     self.event(PrepaidEvent::TerminateCall(TerminateReason::Aborted));
@@ -911,145 +901,35 @@ impl<'c, 's> PrepaidClient<'c, 's> {
                 }
                 _ => {}
             }
-        } else if self.state == PrepaidState::Open {
-            self.reauthorize(now);
+        } else if live && self.state == PrepaidState::Open {
+            self.reauthorize(cx.shared, now);
         }
-        true
+        written
     }
 
-    fn reauthorize(&mut self, now: Instant) {
-        let used = if self.answered.is_some() {
-            Some(self.take_usage(now))
-        } else {
-            None
-        };
-        let rsu = self.config.requested_time;
-        self.queue(now, CcRequestType::Update, None, Some(rsu), used);
-    }
-
-    // ---- time -----------------------------------------------------------------
-
-    /// Act on expired timers: Tx (failure handling), the grant (terminate
-    /// or re-authorise) and Validity-Time (re-authorise). While a CCR-U is
-    /// outstanding, a grant that ends the call when used up still does
-    /// (the CCR-T follows the answer).
-    pub fn handle_timeout(&mut self, now: Instant) {
-        if self.tx_deadline.is_some_and(|d| now >= d) {
-            self.tx_expired(now);
-        }
-        let grant_expired = self.grant_deadline.is_some_and(|d| now >= d);
-        match self.state {
-            PrepaidState::PendingUpdate if grant_expired && self.terminate_on_exhaustion() => {
-                self.event(PrepaidEvent::TerminateCall(
-                    TerminateReason::CreditExhausted,
-                ));
-                self.end_later(now, TerminationCause::AuthExpired);
-            }
-            PrepaidState::Open if grant_expired => {
-                self.grant_deadline = None;
-                if self.terminate_on_exhaustion() {
-                    self.event(PrepaidEvent::TerminateCall(
-                        TerminateReason::CreditExhausted,
-                    ));
-                    self.ended_at = Some(now);
-                    self.terminate(now, TerminationCause::AuthExpired);
-                } else {
-                    self.reauthorize(now);
-                }
-            }
-            PrepaidState::Open if self.validity_deadline.is_some_and(|d| now >= d) => {
-                self.validity_deadline = None;
-                self.reauthorize(now);
-            }
-            _ => {}
-        }
-    }
-
-    // ---- outputs ----------------------------------------------------------------
-
-    /// The next thing the application must do.
-    #[must_use]
-    pub fn poll_event(&mut self) -> Option<PrepaidEvent> {
-        self.events.pop_front()
-    }
-
-    /// When [`PrepaidClient::handle_timeout`] should run next. Only timers
-    /// that `handle_timeout` acts on in the current state are reported, so
-    /// a deadline in the past is always consumed.
-    #[must_use]
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        let t = self.tx_deadline;
-        match self.state {
-            PrepaidState::Open => {
-                earliest(t, earliest(self.grant_deadline, self.validity_deadline))
-            }
-            PrepaidState::PendingUpdate if self.terminate_on_exhaustion() => {
-                earliest(t, self.grant_deadline)
-            }
-            _ => t,
-        }
-    }
-
-    /// Write the next message to send into `buf`: answers to server requests
-    /// first, then the outstanding CCR (once; it is written again only for a
-    /// retransmission). Starts Tx for a CCR.
-    pub fn poll_transmit(
-        &mut self,
-        now: Instant,
+    fn write_ccr(
+        &self,
+        cx: &Ctx<'_, PrepaidConfig>,
+        o: &Outgoing,
         buf: &mut [u8],
-    ) -> Option<Result<Transmit, EncodeError>> {
-        if let Some(a) = self.answers.pop_front() {
-            return Some(
-                self.write_answer(&a, buf)
-                    .map(|len| Transmit::Answer { len }),
-            );
-        }
-        let mut out = self.out.filter(|o| !o.sent)?;
-        let r = self.write_ccr(&out, buf);
-        if r.is_ok() {
-            out.sent = true;
-            out.sent_at = now;
-            out.waiting = false;
-            self.out = Some(out);
-            self.tx_deadline = Some(now + self.config.tx);
-        }
-        Some(r.map(|len| Transmit::Request {
-            len,
-            request_type: out.request_type,
-            number: out.number,
-            retransmission: out.retransmission,
-        }))
-    }
-
-    fn write_answer(&self, a: &ServerRequest, buf: &mut [u8]) -> Result<usize, EncodeError> {
-        let (sid, host, realm) = (
-            self.session_id.as_str(),
-            self.config.origin_host,
-            self.config.origin_realm,
-        );
-        let r = if a.header.command_code == CommandCode::ABORT_SESSION {
-            AsaRepr::new(sid, a.result, host, realm).encode(a.header, buf)
-        } else {
-            RaaRepr::new(sid, a.result, host, realm).encode(a.header, buf)
-        };
-        r.map(<[u8]>::len)
-    }
-
-    fn write_ccr(&self, o: &Outgoing, buf: &mut [u8]) -> Result<usize, EncodeError> {
-        let c = self.config;
-        let ts = c.clock.timestamp(o.at).ok_or(EncodeError::InvalidValue)?;
+    ) -> Result<usize, EncodeError> {
+        let c = &*cx.shared;
+        let ts = cx
+            .node
+            .clock
+            .timestamp(o.at)
+            .ok_or(EncodeError::InvalidValue)?;
         super::write_ccr(
-            &super::CcrTarget {
-                origin_host: c.origin_host,
-                origin_realm: c.origin_realm,
-                destination_realm: c.destination_realm,
-                destination_host: c.destination_host,
-                service_context_id: c.service_context_id,
+            cx.node,
+            &CcrTarget {
+                destination_realm: c.destination_realm.as_str(),
+                destination_host: opt(&self.server).or(opt(&c.destination_host)),
+                service_context_id: c.service_context_id.as_str(),
                 service_information: c.service_information,
             },
             self.session_id.as_str(),
             &self.parties,
-            &super::CcrFields {
+            &CcrFields {
                 request_type: o.request_type,
                 number: o.number,
                 timestamp: ts,
@@ -1063,40 +943,277 @@ impl<'c, 's> PrepaidClient<'c, 's> {
     }
 }
 
-/// What a CCA grants: CC-Time from the top-level Granted-Service-Unit or
-/// the first Multiple-Services-Credit-Control, Validity-Time and
-/// Final-Unit-Indication.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Answer a request a session does not handle: 3001
+/// DIAMETER_COMMAND_UNSUPPORTED (RFC 6733 §7.1.3), with the E bit.
+pub(crate) fn answer_unsupported(
+    req: &Message<'_>,
+    host: &str,
+    realm: &str,
+    out: &mut [u8],
+) -> Result<usize, EncodeError> {
+    let me = Identity {
+        origin_host: host,
+        origin_realm: realm,
+    };
+    let e = Error::new(ErrorKind::CommandUnsupported);
+    error_answer(req.as_bytes(), &e, &me, &CreditControl, out)?
+        .finish()
+        .map(<[u8]>::len)
+}
+
+impl Machine for PrepaidClient {
+    type Shared = PrepaidConfig;
+    type Event = PrepaidEvent;
+
+    fn session_id(&self) -> &str {
+        self.session_id.as_str()
+    }
+
+    fn route<'a>(&'a self, shared: &'a PrepaidConfig) -> Route<'a> {
+        Route {
+            application: ApplicationId::CREDIT_CONTROL,
+            realm: shared.destination_realm.as_str(),
+            host: opt(&self.server).or(opt(&shared.destination_host)),
+            host_only: self.server.is_some(),
+        }
+    }
+
+    fn handle_answer(
+        &mut self,
+        cx: Ctx<'_, PrepaidConfig>,
+        now: Instant,
+        request: u32,
+        answer: &Message<'_>,
+    ) {
+        let now = self.clock.update(now);
+        if self.out.is_none_or(|o| o.number != request) {
+            return;
+        }
+        match Cca::decode(answer) {
+            Ok(cca) => self.on_answer(cx.shared, now, &cca),
+            Err(e) => {
+                let failed = RequestFailed {
+                    request,
+                    failure: Failure::InvalidAnswer(e),
+                    end_to_end: Some(answer.end_to_end()),
+                };
+                self.handle_request_failed(cx, now, failed);
+            }
+        }
+    }
+
+    /// The outstanding CCR failed. Handed back with another route: sent
+    /// again at once (T flag, same End-to-End id), Tx restarted. An invalid
+    /// answer is a "failed answer" (as 5012 would be). Anything else is a
+    /// failure to send.
+    fn handle_request_failed(
+        &mut self,
+        cx: Ctx<'_, PrepaidConfig>,
+        now: Instant,
+        failed: RequestFailed,
+    ) {
+        let now = self.clock.update(now);
+        let Some(mut out) = self.out.filter(|o| o.sent && o.number == failed.request) else {
+            return;
+        };
+        out.end_to_end = out.end_to_end.or(failed.end_to_end);
+        self.out = Some(out);
+        match failed.failure {
+            Failure::HandedBack => {
+                out.sent = false;
+                self.out = Some(out);
+                self.tx_deadline = None;
+            }
+            Failure::InvalidAnswer(_) => {
+                let outcome = classify(ResultCode::UNABLE_TO_COMPLY, false);
+                self.out = None;
+                self.tx_deadline = None;
+                let g = Grant::default();
+                let rc = ResultCode::UNABLE_TO_COMPLY;
+                match out.request_type {
+                    CcRequestType::Initial => {
+                        self.on_initial_answer(cx.shared, now, rc, outcome, g, out.granted)
+                    }
+                    CcRequestType::Update => {
+                        self.on_update_answer(cx.shared, now, rc, outcome, g, out.granted)
+                    }
+                    _ => self.finish(),
+                }
+            }
+            _ => self.send_failed(cx.shared, now, None),
+        }
+    }
+
+    fn handle_request(
+        &mut self,
+        cx: Ctx<'_, PrepaidConfig>,
+        now: Instant,
+        request: &Message<'_>,
+        _duplicate: bool,
+        answer: &mut [u8],
+    ) -> Result<usize, EncodeError> {
+        let now = self.clock.update(now);
+        self.on_server_request(cx, now, request, answer)
+    }
+
+    /// Act on expired timers: Tx (failure handling), the grant (terminate
+    /// or re-authorise) and Validity-Time (re-authorise). While a CCR-U is
+    /// outstanding, a grant that ends the call when used up still does
+    /// (the CCR-T follows the answer).
+    fn handle_timeout(&mut self, cx: Ctx<'_, PrepaidConfig>, now: Instant) {
+        let now = self.clock.update(now);
+        let cfg = &*cx.shared;
+        if self.tx_deadline.is_some_and(|d| now >= d) {
+            self.tx_expired();
+        }
+        let grant_expired = self.grant_deadline.is_some_and(|d| now >= d);
+        match self.state {
+            PrepaidState::PendingUpdate if grant_expired => {
+                if self.terminate_on_exhaustion(cfg) {
+                    self.event(PrepaidEvent::TerminateCall(
+                        TerminateReason::CreditExhausted,
+                    ));
+                    self.end_later(now, TerminationCause::AuthExpired);
+                } else {
+                    // The re-authorisation is under way; its answer sets
+                    // the next grant.
+                    self.grant_deadline = None;
+                }
+            }
+            PrepaidState::Open if grant_expired => {
+                self.grant_deadline = None;
+                if self.terminate_on_exhaustion(cfg) {
+                    self.event(PrepaidEvent::TerminateCall(
+                        TerminateReason::CreditExhausted,
+                    ));
+                    self.ended_at = Some(now);
+                    self.terminate(now, TerminationCause::AuthExpired);
+                } else {
+                    self.reauthorize(cfg, now);
+                }
+            }
+            PrepaidState::Open if self.validity_deadline.is_some_and(|d| now >= d) => {
+                self.validity_deadline = None;
+                self.reauthorize(cfg, now);
+            }
+            _ => {}
+        }
+    }
+
+    /// Write the outstanding CCR into `buf` (once; it is written again only
+    /// for a retransmission). Starts Tx under CONTINUE and
+    /// RETRY_AND_TERMINATE; the request's deadline is the late-answer wait
+    /// then, Tx itself under TERMINATE and for a CCR-T.
+    fn poll_transmit(
+        &mut self,
+        cx: Ctx<'_, PrepaidConfig>,
+        now: Instant,
+        buf: &mut [u8],
+    ) -> Option<Result<Transmit, EncodeError>> {
+        let now = self.clock.update(now);
+        let mut out = self.out.filter(|o| !o.sent)?;
+        let r = self.write_ccr(&cx, &out, buf);
+        let len = match r {
+            Ok(len) => len,
+            Err(e) => return Some(Err(e)),
+        };
+        let tx = cx.shared.tx;
+        let waits = self.ccfh(cx.shared) != CreditControlFailureHandling::Terminate
+            && out.request_type != CcRequestType::Termination;
+        let deadline = if waits {
+            self.tx_deadline = Some(now + tx);
+            now + tx.saturating_mul(LATE_ANSWER_FACTOR)
+        } else {
+            self.tx_deadline = None;
+            now + tx
+        };
+        out.sent = true;
+        out.waiting = false;
+        self.out = Some(out);
+        Some(Ok(Transmit {
+            len,
+            request: out.number,
+            deadline,
+            end_to_end: out.end_to_end,
+        }))
+    }
+
+    fn poll_event(&mut self) -> Option<PrepaidEvent> {
+        self.events.pop_front()
+    }
+
+    /// Only timers that `handle_timeout` acts on in the current state are
+    /// reported, so a deadline in the past is always consumed.
+    fn poll_timeout(&self) -> Option<Instant> {
+        let t = self.tx_deadline;
+        match self.state {
+            PrepaidState::Open => {
+                earliest(t, earliest(self.grant_deadline, self.validity_deadline))
+            }
+            PrepaidState::PendingUpdate => earliest(t, self.grant_deadline),
+            _ => t,
+        }
+    }
+
+    fn is_closed(&self) -> bool {
+        self.state == PrepaidState::Ended && self.events.is_empty()
+    }
+}
+
+/// What a CCA grants for the call: CC-Time from the top-level
+/// Granted-Service-Unit, else from the Multiple-Services-Credit-Control of
+/// the service (RFC 8506 §5.1.2: its Result-Code applies to that service),
+/// with Validity-Time and Final-Unit-Indication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Grant {
-    time: Option<u32>,
+    /// `Ok(None)`: no time granted; `Err(rc)`: the service was refused in
+    /// its Multiple-Services-Credit-Control.
+    time: Result<Option<u32>, ResultCode>,
     validity: Option<u32>,
     final_action: Option<FinalUnitAction>,
 }
 
+impl Default for Grant {
+    fn default() -> Self {
+        Grant {
+            time: Ok(None),
+            validity: None,
+            final_action: None,
+        }
+    }
+}
+
 impl Grant {
-    fn read(avps: AvpSet<'_>) -> Grant {
-        let mut g = Grant::default();
-        let gsu_time = |set: AvpSet<'_>| {
-            set.get(&dict::GRANTED_SERVICE_UNIT)
-                .ok()
-                .flatten()
-                .and_then(|gsu| gsu.get(&dict::CC_TIME).ok().flatten())
+    fn read(cca: &Cca<'_>) -> Grant {
+        let mut g = Grant {
+            time: Ok(cca.granted_service_unit.and_then(|u| u.cc_time)),
+            validity: cca.validity_time,
+            final_action: cca.final_unit_indication.map(|f| f.final_unit_action),
         };
-        let fui = |set: AvpSet<'_>| {
-            set.get(&dict::FINAL_UNIT_INDICATION)
-                .ok()
-                .flatten()
-                .and_then(|f| f.get(&dict::FINAL_UNIT_ACTION).ok().flatten())
-        };
-        g.time = gsu_time(avps);
-        g.validity = avps.get(&dict::VALIDITY_TIME).ok().flatten();
-        g.final_action = fui(avps);
-        if let Ok(Some(m)) = avps.get(&dict::MULTIPLE_SERVICES_CREDIT_CONTROL) {
-            g.time = g.time.or_else(|| gsu_time(m));
-            g.validity = g
-                .validity
-                .or_else(|| m.get(&dict::VALIDITY_TIME).ok().flatten());
-            g.final_action = g.final_action.or_else(|| fui(m));
+        if matches!(g.time, Ok(Some(_))) {
+            return g;
+        }
+        // The first service granted time, else the first refusal.
+        let mut refused = None;
+        for m in cca.mscc().filter_map(Result::ok) {
+            match m.result_code {
+                Some(rc) if !rc.is_success() => {
+                    refused = refused.or(Some(rc));
+                }
+                _ => {
+                    if let Some(t) = m.granted_service_unit.and_then(|u| u.cc_time) {
+                        g.time = Ok(Some(t));
+                        g.validity = g.validity.or(m.validity_time);
+                        g.final_action = g
+                            .final_action
+                            .or(m.final_unit_indication.map(|f| f.final_unit_action));
+                        return g;
+                    }
+                }
+            }
+        }
+        if let Some(rc) = refused {
+            g.time = Err(rc);
         }
         g
     }

@@ -6,8 +6,8 @@ use diameter_core::{
     MessageBuilder, ParseConfig, ResultCode,
 };
 
-use super::{check_answer, required, scan};
-use crate::dict::base::{self, AccountingRecordType};
+use super::{check, required, scan};
+use crate::dict::base::{self, AccountingRealtimeRequired, AccountingRecordType};
 
 /// An Accounting-Answer (RFC 6733 §9.7.2) as decoded.
 ///
@@ -54,6 +54,9 @@ pub struct Aca<'a> {
     /// Acct-Interim-Interval (85, RFC 6733 §9.8.2): the server's choice of
     /// interim interval.
     pub acct_interim_interval: Option<u32>,
+    /// Accounting-Realtime-Required (483, RFC 6733 §9.8.7): the server's
+    /// choice of delivery policy.
+    pub accounting_realtime_required: Option<AccountingRealtimeRequired>,
     /// Origin-State-Id (278, RFC 6733 §8.16).
     pub origin_state_id: Option<u32>,
     /// Event-Timestamp (55, RFC 6733 §8.21).
@@ -97,16 +100,7 @@ impl<'a> Aca<'a> {
     /// assert!(Aca::decode_with_config(&msg, &ParseConfig::DEFAULT).is_ok());
     /// ```
     pub fn decode_with_config(msg: &Message<'a>, config: &ParseConfig) -> Result<Aca<'a>, Error> {
-        check_answer(
-            msg,
-            &base::ACA,
-            None,
-            config,
-            &[
-                base::ACCOUNTING_RECORD_TYPE.code(),
-                base::ACCOUNTING_RECORD_NUMBER.code(),
-            ],
-        )?;
+        check(msg, &base::ACA, None, config)?;
         let mut session_id = None;
         let mut result_code = None;
         let mut origin_host = None;
@@ -117,6 +111,7 @@ impl<'a> Aca<'a> {
         let mut user_name = None;
         let mut acct_session_id = None;
         let mut acct_interim_interval = None;
+        let mut accounting_realtime_required = None;
         let mut origin_state_id = None;
         let mut event_timestamp = None;
         let mut error_message = None;
@@ -134,6 +129,7 @@ impl<'a> Aca<'a> {
                 user_name = base::USER_NAME,
                 acct_session_id = base::ACCT_SESSION_ID,
                 acct_interim_interval = base::ACCT_INTERIM_INTERVAL,
+                accounting_realtime_required = base::ACCOUNTING_REALTIME_REQUIRED,
                 origin_state_id = base::ORIGIN_STATE_ID,
                 event_timestamp = base::EVENT_TIMESTAMP,
                 error_message = base::ERROR_MESSAGE,
@@ -152,6 +148,7 @@ impl<'a> Aca<'a> {
             user_name,
             acct_session_id,
             acct_interim_interval,
+            accounting_realtime_required,
             origin_state_id,
             event_timestamp,
             error_message,

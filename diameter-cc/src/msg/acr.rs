@@ -75,6 +75,10 @@ pub struct Acr<'a> {
     /// Acct-Session-Id (44, RFC 6733 §9.8.4), an OctetString: the SIP
     /// Call-ID in the SCENARIOS.
     pub acct_session_id: Option<&'a [u8]>,
+    /// Acct-Multi-Session-Id (50, RFC 6733 §9.8.5).
+    pub acct_multi_session_id: Option<&'a str>,
+    /// Accounting-Sub-Session-Id (287, RFC 6733 §9.8.6).
+    pub accounting_sub_session_id: Option<u64>,
     /// Acct-Interim-Interval (85, RFC 6733 §9.8.2): seconds.
     pub acct_interim_interval: Option<u32>,
     /// Origin-State-Id (278, RFC 6733 §8.16).
@@ -148,6 +152,8 @@ impl<'a> Acr<'a> {
         let mut user_name = None;
         let mut destination_host = None;
         let mut acct_session_id = None;
+        let mut acct_multi_session_id = None;
+        let mut accounting_sub_session_id = None;
         let mut acct_interim_interval = None;
         let mut origin_state_id = None;
         let mut event_timestamp = None;
@@ -173,6 +179,8 @@ impl<'a> Acr<'a> {
                 user_name = base::USER_NAME,
                 destination_host = base::DESTINATION_HOST,
                 acct_session_id = base::ACCT_SESSION_ID,
+                acct_multi_session_id = base::ACCT_MULTI_SESSION_ID,
+                accounting_sub_session_id = base::ACCOUNTING_SUB_SESSION_ID,
                 acct_interim_interval = base::ACCT_INTERIM_INTERVAL,
                 origin_state_id = base::ORIGIN_STATE_ID,
                 event_timestamp = base::EVENT_TIMESTAMP,
@@ -205,6 +213,8 @@ impl<'a> Acr<'a> {
             user_name,
             destination_host,
             acct_session_id,
+            acct_multi_session_id,
+            accounting_sub_session_id,
             acct_interim_interval,
             origin_state_id,
             event_timestamp,

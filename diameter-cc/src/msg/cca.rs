@@ -7,8 +7,8 @@ use diameter_core::{
 };
 
 use super::{
-    check_answer, required, scan, CostInformation, FinalUnitIndication, FinalUnitIndicationRepr,
-    Groups, Mscc, MsccIter, MsccRepr, ServiceUnit,
+    check, required, scan, CostInformation, FinalUnitIndication, FinalUnitIndicationRepr, Groups,
+    Mscc, MsccIter, MsccRepr, ServiceUnit,
 };
 use crate::dict::base;
 use crate::dict::{
@@ -138,17 +138,7 @@ impl<'a> Cca<'a> {
     /// assert!(Cca::decode_with_config(&msg, &ParseConfig::DEFAULT).is_ok());
     /// ```
     pub fn decode_with_config(msg: &Message<'a>, config: &ParseConfig) -> Result<Cca<'a>, Error> {
-        check_answer(
-            msg,
-            &dict::CCA,
-            Some(ApplicationId::CREDIT_CONTROL),
-            config,
-            &[
-                base::AUTH_APPLICATION_ID.code(),
-                dict::CC_REQUEST_TYPE.code(),
-                dict::CC_REQUEST_NUMBER.code(),
-            ],
-        )?;
+        check(msg, &dict::CCA, Some(ApplicationId::CREDIT_CONTROL), config)?;
         let mut session_id = None;
         let mut result_code = None;
         let mut origin_host = None;

@@ -79,9 +79,7 @@ use diameter_core::avp::AvpIter;
 use diameter_core::dict::{AvpDef, CommandDef};
 use diameter_core::message::decode_avp;
 use diameter_core::types::{AvpType, Grouped};
-use diameter_core::{
-    ApplicationId, Avp, AvpSet, Error, ErrorKind, Message, ParseConfig, ResultCode,
-};
+use diameter_core::{ApplicationId, Avp, AvpSet, Error, ErrorKind, Message, ParseConfig};
 
 mod aca;
 mod acr;
@@ -250,45 +248,11 @@ pub(crate) fn check(
             return Err(Error::new(ErrorKind::ApplicationUnsupported));
         }
     }
-    msg.validate_command(def, &crate::CreditControl, config)
-}
-
-/// [`check`] for an answer, tolerating the absence of the AVPs in
-/// `tolerated` (vendor 0) when the Result-Code is not a success.
-///
-/// RFC 6733 §7.2 only relaxes the command grammar for answers with the E
-/// bit, but failure answers built by a generic error path (such as
-/// [`diameter_core::answer::error_answer`] for a 5005, or a server that
-/// could not read the request) often lack the application's required
-/// answer AVPs: CC-Request-Type and CC-Request-Number in a CCA,
-/// Accounting-Record-Type and -Number in an ACA. Such an answer still
-/// carries the Result-Code the client must act on, so it is accepted.
-///
-/// This is sound because validation reports a missing AVP only after every
-/// AVP present passed its checks, and reports the first missing rule in
-/// grammar order: when that is one of `tolerated`, the rules before it are
-/// satisfied, and the callers pass every required rule after it.
-pub(crate) fn check_answer(
-    msg: &Message<'_>,
-    def: &CommandDef,
-    application: Option<ApplicationId>,
-    config: &ParseConfig,
-    tolerated: &[u32],
-) -> Result<(), Error> {
-    match check(msg, def, application, config) {
-        Err(e)
-            if e.kind() == ErrorKind::MissingAvp
-                && e.avp()
-                    .is_some_and(|a| a.vendor == 0 && tolerated.contains(&a.code))
-                && !matches!(
-                    msg.get(&crate::dict::base::RESULT_CODE),
-                    Ok(Some(rc)) if ResultCode::new(rc).is_success()
-                ) =>
-        {
-            Ok(())
-        }
-        r => r,
+    // Validated once on the way in (by the peer machine): not again.
+    if msg.is_validated() {
+        return Ok(());
     }
+    msg.validate_command(def, &crate::CreditControl, config)
 }
 
 /// If `avp` is an AVP of `def`, decode it into `slot` (the first one wins)

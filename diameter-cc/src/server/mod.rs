@@ -3,4 +3,7 @@
 //! by our test charging server and by anyone building an OCS.
 
 pub mod accounting;
+mod acct_session;
+mod balances;
+mod cc_session;
 pub mod credit_control;

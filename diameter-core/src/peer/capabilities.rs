@@ -78,7 +78,15 @@ pub fn identity_buf(what: &'static str, text: &str) -> Result<IdentityBuf, Confi
     owned(what, text)
 }
 
-/// Copy `text` into a fixed-capacity string, or say which setting was too long.
+/// Copy `text` into a fixed-capacity string, or say which setting (`what`)
+/// was too long.
+pub fn owned_text<const N: usize>(
+    what: &'static str,
+    text: &str,
+) -> Result<heapless::String<N>, ConfigError> {
+    owned(what, text)
+}
+
 pub(crate) fn owned<const N: usize>(
     what: &'static str,
     text: &str,

@@ -56,9 +56,9 @@ mod txbuf;
 pub mod watchdog;
 
 pub use capabilities::{
-    election_won, identity_buf, negotiate, App, AppKind, CapabilitiesError, ConfigError,
-    IdentityBuf, LocalIdentity, PeerInfo, MAX_ADDRESSES, MAX_APPS, MAX_IDENTITY, MAX_PRODUCT,
-    MAX_VENDORS, RELAY,
+    election_won, identity_buf, negotiate, owned_text, App, AppKind, CapabilitiesError,
+    ConfigError, IdentityBuf, LocalIdentity, PeerInfo, MAX_ADDRESSES, MAX_APPS, MAX_IDENTITY,
+    MAX_PRODUCT, MAX_VENDORS, RELAY,
 };
 pub use config::{Pattern, PeerConfig, MAX_ALLOWED, MAX_PATTERN};
 pub use watchdog::{Watchdog, WatchdogAction, WatchdogState};

@@ -1,22 +1,43 @@
-//! Pieces every session machine shares: Session-Id (RFC 6733 §8.8), wall
-//! clock for Event-Timestamp, and the driving conventions.
+//! What every session machine shares: one shape ([`Machine`]), the node it
+//! runs on ([`Node`]), Session-Ids (RFC 6733 §8.8) and the wall clock for
+//! Event-Timestamp.
 //!
 //! # How session machines are driven
 //!
-//! Like [`diameter_core::peer::Peer`], every machine in [`crate::client`] and
-//! [`crate::server`] is sans-IO: inputs are `handle_*` / call-event methods
-//! taking `now`, outputs are polled in this order after every input:
+//! Every machine in [`crate::client`] and [`crate::server`] implements
+//! [`Machine`] and is driven the same way, by the endpoint
+//! ([`crate::endpoint`]) or by hand. Like quinn-proto's connections, the
+//! methods come in four kinds:
 //!
-//! 1. `poll_event()` until `None`: what the application must do (allow or
-//!    deny a call, tear it down, ...);
-//! 2. `poll_transmit(now, buf)` until `None`: the next message to send,
-//!    encoded into `buf` (requests get their Hop-by-Hop / End-to-End ids
-//!    from the peer machine's `send_request`);
-//! 3. `poll_timeout()`: when to call `handle_timeout` next.
+//! - **getters** (`state()`, `session_id()`, [`Machine::route`]);
+//! - **inputs** (`handle_*`): answers to the session's requests, requests
+//!   addressed to the session (RAR, ASR; CCR and ACR on the server side),
+//!   failed requests, timer expiry; and the application's call events
+//!   (`call_setup`, `call_answered`, `call_ended`, ...);
+//! - **outputs** (`poll_*`, all `#[must_use]`), polled in this order after
+//!   every input: `poll_event()` until `None` (what the application must
+//!   do: allow or deny a call, tear it down, ...), `poll_transmit(now,
+//!   buf)` until `None` (the next request, encoded into `buf`, with the
+//!   deadline the session chose for its answer), `poll_timeout()` (when to
+//!   call `handle_timeout`).
+//!
+//! Every input takes `now`; time only moves forward in every machine (an
+//! earlier `now` than a previous one is taken as that previous one). A
+//! timeout handled early is a no-op. Settings shared by every session of a
+//! kind (and, for servers, the rating engine or record store) are passed in
+//! on every call through a [`Ctx`], so a machine borrows nothing and can
+//! live in a `static` cell or a task.
 //!
 //! Time is [`Instant`] (monotonic milliseconds from the transport). The
 //! wall clock needed for Event-Timestamp comes from a [`WallClock`]: the Unix
 //! time at `Instant::ZERO`.
+
+mod machine;
+mod window;
+
+pub(crate) use window::NumberWindow;
+
+pub use machine::{Ctx, Failure, Machine, Node, RequestFailed, Route, Transmit};
 
 use core::fmt::Write as _;
 
@@ -69,6 +90,10 @@ pub struct WallClock {
 }
 
 impl WallClock {
+    /// The wall clock whose Unix time at `Instant::ZERO` is `unix_at_zero`.
+    pub const fn new(unix_at_zero: i64) -> Self {
+        WallClock { unix_at_zero }
+    }
     /// Unix seconds at `now`.
     pub const fn unix(&self, now: Instant) -> i64 {
         self.unix_at_zero + (now.0 / 1000) as i64

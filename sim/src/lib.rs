@@ -1,0 +1,19 @@
+//! # diameter-sim
+//!
+//! Test support shared by the tests of `diameter-cc` and of the transports:
+//!
+//! - [`net`]: [`Net`], endpoints joined by in-memory links with a virtual
+//!   clock, per-message delay, seeded loss, disconnects and a step bound
+//!   that catches endless loops (quinn-proto's `tests/util.rs` `Pair`,
+//!   for any number of nodes);
+//! - [`alloc`]: the one counting allocator of every no-allocation test;
+//! - [`fixtures`]: the identities and settings of `SCENARIOS.md` (client
+//!   and server of the `diameter.test` realm), ready-made endpoints.
+//!
+//! Nothing here is for production: it panics on misuse, like a test should.
+
+pub mod alloc;
+pub mod fixtures;
+pub mod net;
+
+pub use net::{Frame, Net, NodeId};
