@@ -19,6 +19,7 @@
 //!   (RFC 6733 §8.2, §9).
 //! - [`server`]: the credit-control server (grants from a pluggable
 //!   [`server::credit_control::Rating`]) and the accounting server.
+//! - [`ladder`]: one readable line per message, for message ladders.
 //! - [`session`]: the one shape of every session machine ([`session::Machine`]),
 //!   Session-Id (RFC 6733 §8.8), wall clock, driving order.
 //! - [`endpoint`]: one sans-IO node that owns the peer connections and a
@@ -46,6 +47,7 @@ extern crate std;
 pub mod client;
 pub mod dict;
 pub mod endpoint;
+pub mod ladder;
 pub mod msg;
 pub mod server;
 pub mod session;

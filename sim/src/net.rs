@@ -282,8 +282,14 @@ impl Net {
                 if !self.alive[id] {
                     continue;
                 }
-                progress |= self.drain_events(id);
+                let (p, closes) = self.drain_events(id);
+                progress |= p;
                 progress |= self.drain_transmits(id);
+                // A connection closes after what was queued for it is
+                // written (the order a transport must follow).
+                for peer in closes {
+                    self.close(id, peer);
+                }
             }
             progress |= self.deliver_due();
             if !progress {
@@ -320,8 +326,9 @@ impl Net {
         }
     }
 
-    fn drain_events(&mut self, id: NodeId) -> bool {
+    fn drain_events(&mut self, id: NodeId) -> (bool, Vec<PeerHandle>) {
         let mut progress = false;
+        let mut closes = Vec::new();
         while let Some(e) = self.nodes[id].poll_event(self.now) {
             progress = true;
             match e {
@@ -332,11 +339,11 @@ impl Net {
                 Event::Peer {
                     peer,
                     event: peer::Event::Close,
-                } => self.close(id, peer),
+                } => closes.push(peer),
                 other => self.events.push((self.now, id, other)),
             }
         }
-        progress
+        (progress, closes)
     }
 
     fn connect(&mut self, id: NodeId, peer: PeerHandle) {

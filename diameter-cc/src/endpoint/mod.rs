@@ -53,7 +53,8 @@
 //! - **outputs**, polled in this order after every input:
 //!   1. [`Endpoint::poll_event`] until `None`: transport commands (connect,
 //!      close), peer state, and every session's events, tagged with the
-//!      peer or session handle;
+//!      peer or session handle. On [`peer::Event::Close`], first write what
+//!      `poll_transmit` still has for that peer (a DPA, say), then close;
 //!   2. [`Endpoint::poll_transmit`] until `None`: bytes to write to a peer
 //!      connection: first what the peer machines send themselves (CER,
 //!      DWR, DPR, their answers and error answers, and the answers of the

@@ -65,7 +65,6 @@ impl PeerConfig {
     /// there is no default for it).
     pub fn new(local: LocalIdentity, boot_time: u32) -> Self {
         PeerConfig {
-            local,
             tw: watchdog::TW_DEFAULT,
             capabilities_timeout: Duration::from_secs(10),
             dpa_timeout: Duration::from_secs(5),
@@ -74,9 +73,13 @@ impl PeerConfig {
             allowed_hosts: heapless::Vec::new(),
             allowed_realms: heapless::Vec::new(),
             duplicate_window: Duration::from_secs(60),
-            seed: 0x9e37_79b9 ^ boot_time.rotate_left(7),
+            // Two nodes booted in the same second still jitter apart.
+            seed: 0x9e37_79b9
+                ^ boot_time.rotate_left(7)
+                ^ (crate::hash::fnv(local.origin_host.as_bytes()) as u32),
             boot_time,
             parse: ParseConfig::DEFAULT,
+            local,
         }
     }
 
