@@ -129,8 +129,8 @@ pub fn ledger() -> Ledger {
 pub struct Ledger {
     /// Seconds left per subscriber.
     pub balances: HashMap<String, u64>,
-    /// Seconds reserved per session.
-    pub reserved: HashMap<String, u64>,
+    /// Seconds reserved per session: (subscriber, seconds).
+    pub reserved: HashMap<String, (String, u64)>,
     /// Every debit: (session, subscriber, seconds).
     pub debits: Vec<(String, String, u32)>,
 }
@@ -162,10 +162,19 @@ impl Rating for Ledger {
             .balances
             .get(subscriber)
             .ok_or(ResultCode::USER_UNKNOWN)?;
-        let held: u64 = self.reserved.values().sum();
+        let held: u64 = self
+            .reserved
+            .values()
+            .filter(|(s, _)| s == subscriber)
+            .map(|(_, n)| n)
+            .sum();
         let free = balance.saturating_sub(held);
         let g = u64::from(requested).min(free);
-        *self.reserved.entry(session.to_owned()).or_insert(0) += g;
+        let entry = self
+            .reserved
+            .entry(session.to_owned())
+            .or_insert_with(|| (subscriber.to_owned(), 0));
+        entry.1 += g;
         Ok(g as u32)
     }
     fn debit(
@@ -180,7 +189,7 @@ impl Rating for Ledger {
             .get_mut(subscriber)
             .ok_or(ResultCode::USER_UNKNOWN)?;
         if let Some(r) = self.reserved.get_mut(session) {
-            *r = r.saturating_sub(u64::from(used));
+            r.1 = r.1.saturating_sub(u64::from(used));
         }
         self.debits
             .push((session.to_owned(), subscriber.to_owned(), used));

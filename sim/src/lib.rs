@@ -18,5 +18,5 @@ pub mod fixtures;
 pub mod net;
 pub mod transcript;
 
-pub use net::{Frame, Net, NodeId, Verdict};
+pub use net::{Frame, Net, NodeId, Unhandled, Verdict};
 pub use transcript::Transcript;

@@ -32,7 +32,7 @@ use std::time::Duration;
 use diameter_cc::endpoint::{Endpoint, Event, Outgoing, PeerHandle};
 use diameter_cc::server::accounting::AccountingSink;
 use diameter_cc::server::credit_control::Rating;
-use diameter_core::peer;
+use diameter_core::peer::{self, Incoming};
 use diameter_core::time::Instant;
 use diameter_core::RxBuf;
 
@@ -47,8 +47,9 @@ pub trait Node: Any {
     fn handle_connected(&mut self, now: Instant, peer: PeerHandle);
     /// A connection is gone.
     fn handle_disconnected(&mut self, now: Instant, peer: PeerHandle);
-    /// One framed message.
-    fn handle_message(&mut self, now: Instant, peer: PeerHandle, bytes: &[u8]);
+    /// One framed message; what the node did not handle itself comes back.
+    fn handle_message(&mut self, now: Instant, peer: PeerHandle, bytes: &[u8])
+        -> Option<Unhandled>;
     /// Timers.
     fn handle_timeout(&mut self, now: Instant);
     /// The next event.
@@ -73,8 +74,26 @@ impl<R: Rating + 'static, K: AccountingSink + 'static, const P: usize, const S: 
     fn handle_disconnected(&mut self, now: Instant, peer: PeerHandle) {
         Endpoint::handle_disconnected(self, now, peer)
     }
-    fn handle_message(&mut self, now: Instant, peer: PeerHandle, bytes: &[u8]) {
-        let _ = Endpoint::handle_message(self, now, peer, bytes);
+    fn handle_message(
+        &mut self,
+        now: Instant,
+        peer: PeerHandle,
+        bytes: &[u8],
+    ) -> Option<Unhandled> {
+        match Endpoint::handle_message(self, now, peer, bytes) {
+            Incoming::Answer { message, token } => Some(Unhandled::Answer {
+                token,
+                bytes: message.as_bytes().to_vec(),
+            }),
+            Incoming::InvalidAnswer { token, .. } => Some(Unhandled::Answer {
+                token,
+                bytes: bytes.to_vec(),
+            }),
+            Incoming::Request { message, .. } => Some(Unhandled::Request {
+                bytes: message.as_bytes().to_vec(),
+            }),
+            _ => None,
+        }
     }
     fn handle_timeout(&mut self, now: Instant) {
         Endpoint::handle_timeout(self, now)
@@ -91,6 +110,24 @@ impl<R: Rating + 'static, K: AccountingSink + 'static, const P: usize, const S: 
     fn as_any(&mut self) -> &mut dyn Any {
         self
     }
+}
+
+/// A message a node handed back to its application (see
+/// [`Endpoint::handle_message`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unhandled {
+    /// The answer to one of the application's own requests.
+    Answer {
+        /// Its token.
+        token: u64,
+        /// The answer.
+        bytes: Vec<u8>,
+    },
+    /// A request of an application the node does not serve.
+    Request {
+        /// The request.
+        bytes: Vec<u8>,
+    },
 }
 
 /// One message that crossed (or was dropped on) a connection.
@@ -115,7 +152,9 @@ pub enum Verdict {
     Deliver,
     /// Lose it.
     Drop,
-    /// Deliver after this much more than the link delay.
+    /// Deliver after this much more than the link delay, as if its sender
+    /// had written it that much later: messages sent meanwhile overtake it
+    /// (a slow server, not a stuck connection).
     Delay(Duration),
 }
 
@@ -133,6 +172,8 @@ struct Link {
     queues: [VecDeque<(Instant, usize)>; 2],
     /// The end that closed: the other one learns after what is in flight.
     closed_by: Option<usize>,
+    /// Arrival of the last in-order message towards each end.
+    tails: [Instant; 2],
 }
 
 /// Endpoints and the connections between them.
@@ -146,6 +187,8 @@ pub struct Net {
     pub frames: Vec<Frame>,
     /// Every event the nodes reported but the transport commands, in order.
     pub events: Vec<(Instant, NodeId, Event)>,
+    /// What the nodes handed back to their application, in order.
+    pub unhandled: Vec<(Instant, NodeId, PeerHandle, Unhandled)>,
     /// The delay of every message (default 1 ms).
     pub latency: Duration,
     /// The probability (0.0..1.0) that a message is lost (default 0).
@@ -168,6 +211,7 @@ impl Net {
             now: Instant::ZERO,
             frames: Vec::new(),
             events: Vec::new(),
+            unhandled: Vec::new(),
             latency: Duration::from_millis(1),
             loss: 0.0,
             max_steps: 1_000_000,
@@ -247,6 +291,15 @@ impl Net {
     /// Let a killed node run and accept connections again.
     pub fn revive(&mut self, node: NodeId) {
         self.alive[node] = true;
+    }
+
+    /// Write bytes the application encoded itself (a request sent with
+    /// [`Endpoint::send_request`], an answer) to `node`'s connection `peer`,
+    /// as a transport would.
+    pub fn write(&mut self, node: NodeId, peer: PeerHandle, bytes: &[u8]) {
+        if let Some((i, side)) = self.find(node, peer) {
+            self.enqueue(i, side, bytes.to_vec());
+        }
     }
 
     /// Run until `now + d`.
@@ -370,6 +423,7 @@ impl Net {
                     ],
                     queues: [VecDeque::new(), VecDeque::new()],
                     closed_by: None,
+                    tails: [Instant::ZERO; 2],
                 };
                 self.links.push(Some(link));
                 self.nodes[id].handle_connected(now, peer);
@@ -485,12 +539,21 @@ impl Net {
         let idx = self.frames.len();
         self.frames.push(frame);
         if let (Some(at), Some(l)) = (at, self.links[link].as_mut()) {
-            // Keep the stream in order: never before what is queued.
-            let at = l.queues[to_side]
-                .back()
-                .map_or(at, |(last, _)| (*last).max(at));
-            self.frames[idx].delivered = Some(at);
-            l.queues[to_side].push_back((at, idx));
+            let q = &mut l.queues[to_side];
+            if let Verdict::Delay(_) = verdict {
+                // A message its sender wrote late (a slow server): what is
+                // sent meanwhile goes first.
+                let pos = q.iter().position(|(t, _)| *t > at).unwrap_or(q.len());
+                q.insert(pos, (at, idx));
+            } else {
+                // The stream keeps its order: never before what was sent
+                // earlier (late writes aside).
+                let at = l.tails[to_side].max(at);
+                l.tails[to_side] = at;
+                self.frames[idx].delivered = Some(at);
+                let pos = q.iter().position(|(t, _)| *t > at).unwrap_or(q.len());
+                q.insert(pos, (at, idx));
+            }
         }
     }
 
@@ -535,7 +598,13 @@ impl Net {
                         continue;
                     }
                     for m in msgs {
-                        self.nodes[node].handle_message(now, peer, &m);
+                        if let Some(u) = self.nodes[node].handle_message(now, peer, &m) {
+                            self.unhandled.push((now, node, peer, u));
+                        }
+                        // The contract: poll after every input (an answer
+                        // queued in the peer's buffer goes out before the
+                        // next request fills it).
+                        self.drain_transmits(node);
                     }
                     if broken {
                         self.drop_link(i);
