@@ -364,3 +364,54 @@ fn a_request_of_an_application_not_served_goes_to_the_application() {
         .collect();
     assert_eq!(handed.len(), 1);
 }
+
+/// Found by the property test: a CCR-Event whose answers are lost for
+/// longer than the duplicate window is resent (T flag, TERMINATE_OR_BUFFER)
+/// and must not be charged again (RFC 8506 §6.5).
+#[test]
+fn a_postpaid_event_resent_after_a_minute_is_charged_once() {
+    let (mut net, client, server) = pair();
+    let now = net.now();
+    let call = net
+        .node::<C>(client)
+        .open_postpaid(now, "pp-1", fixtures::parties())
+        .unwrap();
+    net.node::<C>(client).call_answered(now, call).unwrap();
+    net.run_for(Duration::from_secs(41));
+    // Every CCA from the server is lost for the next 3 minutes.
+    let until = net.now() + Duration::from_secs(180);
+    net.set_filter(move |f| {
+        let cca = Message::parse_with(&f.bytes, &CreditControl).is_ok_and(|m| {
+            m.command_code() == diameter_core::CommandCode::CREDIT_CONTROL && !m.is_request()
+        });
+        if cca && f.sent < until {
+            diameter_sim::Verdict::Drop
+        } else {
+            diameter_sim::Verdict::Deliver
+        }
+    });
+    let now = net.now();
+    net.node::<C>(client)
+        .call_ended(now, call, TerminationCause::Logout)
+        .unwrap();
+    net.run_for(Duration::from_secs(300));
+    let ev = events(&net, client, call);
+    assert!(ev.contains(&SessionEvent::Postpaid(
+        diameter_cc::client::postpaid::PostpaidEvent::Buffered
+    )));
+    assert!(ev.ends_with(&[
+        SessionEvent::Postpaid(diameter_cc::client::postpaid::PostpaidEvent::Charged(
+            ResultCode::SUCCESS
+        )),
+        SessionEvent::Postpaid(diameter_cc::client::postpaid::PostpaidEvent::Finished),
+        SessionEvent::Closed
+    ]));
+    let ledger = net
+        .node::<S>(server)
+        .credit_control_server()
+        .unwrap()
+        .rating()
+        .clone();
+    let attempts = ledger.debits.iter().filter(|d| d.0 == "pp-1").count();
+    assert_eq!(ledger.debited("pp-1"), 41, "{attempts} debits");
+}

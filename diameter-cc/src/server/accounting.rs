@@ -336,8 +336,9 @@ pub enum AccountingServerEvent {
     Refused(ResultCode),
 }
 
-/// How many EVENT records are remembered for duplicate detection.
-pub const RECENT_EVENTS: usize = 64;
+/// How many EVENT records are remembered for duplicate detection: the
+/// last this many, whatever their age.
+pub const RECENT_EVENTS: usize = 256;
 
 /// What every accounting session of a node shares: the settings, the
 /// counters, the recent EVENT records, and the sink (last, so that a
@@ -505,14 +506,6 @@ impl<K: AccountingSink + ?Sized> AccountingServer<K> {
         h.write_lowercase(rec.origin_host.as_bytes());
         core::hash::Hasher::write(&mut h, &rec.number.to_be_bytes());
         let key = core::hash::Hasher::finish(&h);
-        let window = self.config.duplicate_window;
-        while self
-            .recent
-            .front()
-            .is_some_and(|(_, t)| now.since(*t) > window)
-        {
-            let _ = self.recent.pop_front();
-        }
         let duplicate = self.recent.iter().any(|(k, _)| *k == key);
         let r = self.store(node, request, &rec, duplicate, out);
         if let Ok((_, true)) = r {

@@ -28,8 +28,10 @@
 //! [`CcServerConfig::duplicate_window`], so that a retransmitted CCR-T gets
 //! its answer again rather than 5002. A one-time event repeated with the T
 //! flag (same Session-Id, RFC 8506 §6.5) is answered again, not debited
-//! twice, while it is among the [`RECENT_EVENTS`] last events of the
-//! window.
+//! twice, while it is among the [`RECENT_EVENTS`] last events, whatever
+//! their age (its client may resend it long after the first copy). Older
+//! duplicates can only be told by the rating engine, from the Session-Id
+//! of the event (unique per event, RFC 6733 §8.8).
 //!
 //! Result-Codes, following SCENARIOS.md: unknown subscriber 5030
 //! (USER_UNKNOWN), no credit 4012 (CREDIT_LIMIT_REACHED) or a zero grant
@@ -126,8 +128,8 @@ pub struct CcServerConfig {
     /// server sends an Abort-Session-Request (RFC 8506 §5.5). `None`
     /// disables it.
     pub exhaustion_grace: Option<Duration>,
-    /// How long an ended session (and a one-time event) is remembered to
-    /// answer retransmissions (RFC 6733 §6.5; default 60 s).
+    /// How long an ended session is remembered to answer retransmissions
+    /// (RFC 6733 §6.5; default 60 s).
     pub duplicate_window: Duration,
     /// How long an ASR or RAR waits for its answer (default 10 s).
     pub request_timeout: Duration,
@@ -193,8 +195,10 @@ pub(crate) struct Answer {
     pub granted: Option<u32>,
 }
 
-/// How many one-time events are remembered for duplicate detection.
-pub const RECENT_EVENTS: usize = 64;
+/// How many one-time events are remembered for duplicate detection: the
+/// last this many, whatever their age (a client under
+/// TERMINATE_OR_BUFFER may resend an event long after its first copy).
+pub const RECENT_EVENTS: usize = 256;
 const EVENTS: usize = 16;
 
 /// What every credit-control server session of a node shares: settings,
@@ -436,14 +440,6 @@ impl<R: Rating + ?Sized> CcServer<R> {
     /// balance check, price enquiry) are refused with 5012.
     fn one_time_event(&mut self, now: Instant, ccr: &Ccr<'_>) -> Answer {
         let key = event_key(ccr.session_id, ccr.origin_host);
-        let window = self.config.duplicate_window;
-        while self
-            .recent
-            .front()
-            .is_some_and(|(_, _, t)| now.since(*t) > window)
-        {
-            let _ = self.recent.pop_front();
-        }
         if let Some((_, a, _)) = self.recent.iter().find(|(k, _, _)| *k == key) {
             // A one-time event resent after a lost answer (T flag, same
             // Session-Id, RFC 8506 §6.5): answered again, not debited twice.
