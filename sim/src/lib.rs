@@ -7,6 +7,7 @@
 //!   that catches endless loops (quinn-proto's `tests/util.rs` `Pair`,
 //!   for any number of nodes);
 //! - [`alloc`]: the one counting allocator of every no-allocation test;
+//! - [`tcp`]: one endpoint over real TCP sockets, for interop tests;
 //! - [`transcript`]: print a conversation as a message ladder;
 //! - [`fixtures`]: the identities and settings of `SCENARIOS.md` (client
 //!   and server of the `diameter.test` realm), ready-made endpoints.
@@ -16,6 +17,7 @@
 pub mod alloc;
 pub mod fixtures;
 pub mod net;
+pub mod tcp;
 pub mod transcript;
 
 pub use net::{Frame, Net, NodeId, Unhandled, Verdict};
