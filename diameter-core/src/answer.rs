@@ -79,10 +79,50 @@ pub fn error_answer<'b, D: Dictionary>(
     b.put(&base::ORIGIN_HOST, me.origin_host);
     b.put(&base::ORIGIN_REALM, me.origin_realm);
     b.put(&base::RESULT_CODE, err.result_code().get());
+    if !err.is_protocol_error() {
+        put_required(&mut b, request, header.command_code, dict);
+    }
     if let Some(avp) = err.avp() {
         put_failed_avp(&mut b, request, err, &avp, dict);
     }
     Ok(b)
+}
+
+/// An answer without the E bit follows its command's grammar (RFC 6733
+/// §7.2): copy from the request every AVP that grammar requires besides
+/// Session-Id, Origin-Host, Origin-Realm and Result-Code (Auth- or
+/// Acct-Application-Id, CC-Request-Type and -Number,
+/// Accounting-Record-Type and -Number...), when the request carries a
+/// well-formed one. Found leniently: the walk stops at the first bad AVP.
+fn put_required<D: Dictionary>(
+    b: &mut MessageBuilder<'_>,
+    request: &[u8],
+    code: crate::header::CommandCode,
+    dict: &D,
+) {
+    let Some(def) = dict.command(code, false) else {
+        return;
+    };
+    let body = request.get(HEADER_LEN..).unwrap_or(&[]);
+    for rule in def.grammar.rules.iter().filter(|r| r.min > 0) {
+        if rule.vendor == 0 && matches!(rule.code, 263 | 264 | 268 | 296) {
+            continue;
+        }
+        let found = AvpIter::new(body)
+            .map_while(Result::ok)
+            .find(|a| a.is(rule.code, rule.vendor));
+        let Some(avp) = found else {
+            continue;
+        };
+        let intact = dict
+            .avp(avp.code(), avp.vendor())
+            .is_none_or(|i| i.data_type.check(avp.data()).is_ok());
+        if intact {
+            let vendor = (avp.vendor() != 0 || avp.flags().is_vendor()).then_some(avp.vendor());
+            let flags = AvpFlags(avp.flags().0 & !AvpFlags::RESERVED.0);
+            b.put_raw(avp.code(), vendor, flags, avp.data());
+        }
+    }
 }
 
 /// Start the answer to `request` carrying `result`: the request's header

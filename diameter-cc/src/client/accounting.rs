@@ -973,7 +973,14 @@ impl<const N: usize> Machine for AccountingClient<N> {
         }
         let len = match self.write_acr(&cx, &r, buf) {
             Ok(len) => len,
-            Err(e) => return Some(Err(e)),
+            Err(e) => {
+                // Cannot be sent now: a failed attempt, retried later.
+                if let Some(head) = self.records.first_mut() {
+                    head.slot = Slot::InFlight;
+                }
+                self.attempt_failed(cx.shared, 0, now);
+                return Some(Err(e));
+            }
         };
         if let Some(head) = self.records.first_mut() {
             head.slot = Slot::InFlight;

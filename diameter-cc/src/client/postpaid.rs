@@ -264,6 +264,8 @@ impl Machine for PostpaidClient {
         if self.state != PostpaidState::PendingEvent || !self.sent || request != 0 {
             return;
         }
+        // A resend keeps this End-to-End id (and carries the T flag).
+        self.end_to_end = self.end_to_end.or(Some(answer.end_to_end()));
         let rc = match Cca::decode(answer) {
             Ok(cca) => cca.result_code,
             Err(e) => return self.failed(cx.shared, now, Failure::InvalidAnswer(e)),
@@ -272,7 +274,6 @@ impl Machine for PostpaidClient {
             || rc == ResultCode::UNABLE_TO_DELIVER
             || rc == ResultCode::LOOP_DETECTED
         {
-            self.end_to_end = self.end_to_end.or(Some(answer.end_to_end()));
             return self.failed(cx.shared, now, Failure::TimedOut);
         }
         self.event(PostpaidEvent::Charged(rc));
@@ -326,11 +327,14 @@ impl Machine for PostpaidClient {
             return None;
         }
         let c = &*cx.shared;
+        let tx = c.tx;
         let at = self.answered.unwrap_or(now);
-        let Some(ts) = cx.node.clock.timestamp(at) else {
-            return Some(Err(EncodeError::InvalidValue));
-        };
-        let r = super::write_ccr(
+        let r = cx
+            .node
+            .clock
+            .timestamp(at)
+            .ok_or(EncodeError::InvalidValue)
+            .and_then(|ts| super::write_ccr(
             cx.node,
             &CcrTarget {
                 destination_realm: c.destination_realm.as_str(),
@@ -351,17 +355,22 @@ impl Machine for PostpaidClient {
                 used: Some(self.duration),
             },
             buf,
-        );
-        Some(r.map(|len| {
-            self.sent = true;
-            self.attempts = self.attempts.saturating_add(1);
-            Transmit {
+        ));
+        self.sent = true;
+        self.attempts = self.attempts.saturating_add(1);
+        match r {
+            Ok(len) => Some(Ok(Transmit {
                 len,
                 request: 0,
-                deadline: now + c.tx,
+                deadline: now + tx,
                 end_to_end: self.end_to_end,
+            })),
+            Err(e) => {
+                // Cannot be sent now: stored and retried like any failure.
+                self.failed(cx.shared, now, Failure::Unsendable(e));
+                Some(Err(e))
             }
-        }))
+        }
     }
 
     fn poll_event(&mut self) -> Option<PostpaidEvent> {

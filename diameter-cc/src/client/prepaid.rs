@@ -575,7 +575,11 @@ impl PrepaidClient {
         }
         let outcome = classify(rc, out.request_type == CcRequestType::Initial);
         if outcome == Outcome::Temporary {
-            // "Failure to send, or temporary error" (Tables 3 and 4).
+            // "Failure to send, or temporary error" (Tables 3 and 4); a
+            // retry keeps the End-to-End id and carries the T flag.
+            let mut o = out;
+            o.end_to_end = o.end_to_end.or(Some(cca.message.end_to_end()));
+            self.out = Some(o);
             self.send_failed(cfg, now, Some(rc));
             return;
         }
@@ -1115,7 +1119,15 @@ impl Machine for PrepaidClient {
         let r = self.write_ccr(&cx, &out, buf);
         let len = match r {
             Ok(len) => len,
-            Err(e) => return Some(Err(e)),
+            Err(e) => {
+                // It cannot be sent: a failure to send, handled here (a
+                // retry under RETRY_AND_TERMINATE fails the same way and
+                // then ends it).
+                out.sent = true;
+                self.out = Some(out);
+                self.send_failed(cx.shared, now, None);
+                return Some(Err(e));
+            }
         };
         let tx = cx.shared.tx;
         let waits = self.ccfh(cx.shared) != CreditControlFailureHandling::Terminate

@@ -568,7 +568,8 @@ impl<
             },
             Incoming::InvalidAnswer { token, error } => match from_token(token) {
                 Some((h, request)) => {
-                    self.on_answer(now, h, request, Err(error));
+                    let e2e = Header::new_checked(bytes).ok().map(|h| h.end_to_end());
+                    self.on_answer(now, h, request, Err((error, e2e)));
                     Incoming::Handled
                 }
                 None => incoming,
@@ -614,7 +615,7 @@ impl<
         now: Instant,
         h: SessionHandle,
         request: u32,
-        answer: Result<&Message<'_>, diameter_core::Error>,
+        answer: Result<&Message<'_>, (diameter_core::Error, Option<u32>)>,
     ) {
         let Self { slots, shared, .. } = self;
         let Some(s) = slots
@@ -627,11 +628,11 @@ impl<
         };
         match answer {
             Ok(m) => s.handle_answer(shared, now, request, m),
-            Err(e) => {
+            Err((e, end_to_end)) => {
                 let failed = RequestFailed {
                     request,
                     failure: Failure::InvalidAnswer(e),
-                    end_to_end: None,
+                    end_to_end,
                 };
                 s.handle_request_failed(shared, now, failed);
             }

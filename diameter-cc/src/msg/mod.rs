@@ -325,7 +325,7 @@ pub(crate) use scan;
 mod tests {
     use super::*;
     use crate::dict::{self, base};
-    use diameter_core::{CommandCode, HeaderRepr, MessageBuilder};
+    use diameter_core::{CommandCode, HeaderRepr, MessageBuilder, ResultCode};
 
     #[test]
     fn groups_stop_after_an_error() {

@@ -441,7 +441,7 @@ impl<K: AccountingSink + ?Sized> AccountingServer<K> {
     }
 
     /// Store `rec` unless it is a duplicate, and write the ACA. Returns the
-    /// answer's length and whether the record was stored now.
+    /// answer's length and what happened (for the caller to report).
     pub(crate) fn store(
         &mut self,
         node: &Node,
@@ -449,7 +449,7 @@ impl<K: AccountingSink + ?Sized> AccountingServer<K> {
         rec: &AccountingRecord<'_>,
         duplicate: bool,
         out: &mut [u8],
-    ) -> Result<(usize, bool), EncodeError> {
+    ) -> Result<(usize, AccountingServerEvent), EncodeError> {
         // The success answer first: if it does not fit, nothing is stored.
         let len = write_aca(node, &self.config, request, rec, ResultCode::SUCCESS, out)?;
         if duplicate {
@@ -458,29 +458,26 @@ impl<K: AccountingSink + ?Sized> AccountingServer<K> {
                 let a = Anomaly::Duplicate { number: rec.number };
                 self.report(rec.session_id, rec.origin_host, a);
             }
-            self.event(AccountingServerEvent::Duplicate { number: rec.number });
-            return Ok((len, false));
+            return Ok((len, AccountingServerEvent::Duplicate { number: rec.number }));
         }
         if self.sink.record(rec).is_ok() {
             self.stats.stored = self.stats.stored.saturating_add(1);
-            self.event(AccountingServerEvent::Stored {
+            let e = AccountingServerEvent::Stored {
                 record_type: rec.record_type,
                 number: rec.number,
-            });
-            return Ok((len, true));
+            };
+            return Ok((len, e));
         }
         self.stats.sink_errors = self.stats.sink_errors.saturating_add(1);
-        self.event(AccountingServerEvent::Refused(ResultCode::OUT_OF_SPACE));
         // No longer than the success answer: it fits.
-        let len = write_aca(
-            node,
-            &self.config,
-            request,
-            rec,
-            ResultCode::OUT_OF_SPACE,
-            out,
-        )?;
-        Ok((len, false))
+        let rc = ResultCode::OUT_OF_SPACE;
+        let len = write_aca(node, &self.config, request, rec, rc, out)?;
+        Ok((len, AccountingServerEvent::Refused(rc)))
+    }
+
+    /// Count a request answered with an error by a session.
+    pub(crate) fn rejected(&mut self) {
+        self.stats.rejected = self.stats.rejected.saturating_add(1);
     }
 
     /// An ACR (`acr`, read from the validated `request`) whose Session-Id
@@ -508,11 +505,14 @@ impl<K: AccountingSink + ?Sized> AccountingServer<K> {
         let key = core::hash::Hasher::finish(&h);
         let duplicate = self.recent.iter().any(|(k, _)| *k == key);
         let r = self.store(node, request, &rec, duplicate, out);
-        if let Ok((_, true)) = r {
-            if self.recent.is_full() {
-                let _ = self.recent.pop_front();
+        if let Ok((_, e)) = r {
+            if let AccountingServerEvent::Stored { .. } = e {
+                if self.recent.is_full() {
+                    let _ = self.recent.pop_front();
+                }
+                let _ = self.recent.push_back((key, now));
             }
-            let _ = self.recent.push_back((key, now));
+            self.event(e);
         }
         (None, r.map(|(len, _)| len))
     }

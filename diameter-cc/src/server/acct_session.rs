@@ -43,6 +43,9 @@ impl AcctServerSession {
         let Some((session_id, origin_host)) = owned else {
             // Cannot keep it: store the record all the same, statelessly.
             let r = server.store(node, request, rec, false, out);
+            if let Ok((_, e)) = r {
+                server.event(e);
+            }
             return (None, r.map(|(len, _)| len));
         };
         let mut s = AcctServerSession {
@@ -83,9 +86,13 @@ impl AcctServerSession {
         let duplicate = self.numbers.seen(rec.number).unwrap_or(rec.retransmission);
         let before = self.numbers;
         let was_ended = self.ended;
-        let (len, stored) = server.store(node, request, rec, duplicate, out)?;
+        let (len, outcome) = server.store(node, request, rec, duplicate, out)?;
         self.idle_deadline = now + server.config.idle_timeout;
-        if stored {
+        if self.events.push_back(outcome).is_err() {
+            let _ = self.events.pop_front();
+            let _ = self.events.push_back(outcome);
+        }
+        if let AccountingServerEvent::Stored { .. } = outcome {
             self.numbers.mark(rec.number);
             if matches!(
                 rec.record_type,
@@ -124,14 +131,6 @@ impl AcctServerSession {
                     },
                 ),
                 _ => {}
-            }
-            let e = AccountingServerEvent::Stored {
-                record_type: rec.record_type,
-                number: n,
-            };
-            if self.events.push_back(e).is_err() {
-                let _ = self.events.pop_front();
-                let _ = self.events.push_back(e);
             }
         }
         Ok(len)
@@ -176,11 +175,13 @@ impl Machine for AcctServerSession {
         let now = self.clock.update(now);
         let (host, realm) = (cx.node.origin_host.as_str(), cx.node.origin_realm.as_str());
         if request.command_code() != CommandCode::ACCOUNTING {
+            cx.shared.rejected();
             return answer_unsupported(request, host, realm, answer);
         }
         let acr = match Acr::decode(request) {
             Ok(a) => a,
             Err(e) => {
+                cx.shared.rejected();
                 let me = diameter_core::answer::Identity {
                     origin_host: host,
                     origin_realm: realm,

@@ -452,16 +452,24 @@ impl Machine for CcServerSession {
                 Kind::ReAuth => RarRepr::new(sid, me, realm, dest_realm, host)
                     .encode(RarRepr::header(0, 0), buf),
             };
-        Some(r.map(|b| {
-            o.sent = true;
-            self.outgoing = Some(o);
-            Transmit {
-                len: b.len(),
-                request: o.tag,
-                deadline: now + cx.shared.config.request_timeout,
-                end_to_end: o.end_to_end,
+        let deadline = now + cx.shared.config.request_timeout;
+        match r {
+            Ok(b) => {
+                o.sent = true;
+                self.outgoing = Some(o);
+                Some(Ok(Transmit {
+                    len: b.len(),
+                    request: o.tag,
+                    deadline,
+                    end_to_end: o.end_to_end,
+                }))
             }
-        }))
+            Err(e) => {
+                // It cannot be sent: given up.
+                self.outgoing = None;
+                Some(Err(e))
+            }
+        }
     }
 
     fn poll_event(&mut self) -> Option<CcServerEvent> {

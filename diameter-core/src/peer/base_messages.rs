@@ -13,18 +13,19 @@ use crate::result_code::ResultCode;
 use crate::time::Instant;
 
 impl<const P: usize, const TX: usize> Peer<P, TX> {
-    /// Append a message built by `f` to the transmit buffer; a message that
-    /// does not fit closes the connection.
-    fn emit(
+    /// Append a message to the transmit buffer: `start` begins it in the
+    /// buffer, `f` adds the AVPs; a message that does not fit closes the
+    /// connection.
+    fn emit_with(
         &mut self,
-        header: HeaderRepr,
+        start: impl FnOnce(&mut [u8]) -> MessageBuilder<'_>,
         f: impl FnOnce(&PeerConfigView<'_>, &mut MessageBuilder<'_>),
     ) {
         let view = PeerConfigView {
             config: &self.config,
         };
         let r = self.tx.append(|buf| {
-            let mut b = MessageBuilder::new(buf, header);
+            let mut b = start(buf);
             f(&view, &mut b);
             b.finish().map(|m| m.len())
         });
@@ -40,29 +41,30 @@ impl<const P: usize, const TX: usize> Peer<P, TX> {
     ) {
         let hbh = self.new_hop_by_hop();
         let e2e = self.ids.end_to_end();
-        self.emit(
-            HeaderRepr::request(code, ApplicationId::COMMON, hbh, e2e),
-            f,
-        );
+        let header = HeaderRepr::request(code, ApplicationId::COMMON, hbh, e2e);
+        self.emit_with(|buf| MessageBuilder::new(buf, header), f);
     }
 
+    /// An answer to `req`: its identifiers and Session-Id
+    /// ([`MessageBuilder::answer_to`]), the E bit if `error`.
     fn emit_answer(
         &mut self,
         req: &Message<'_>,
         error: bool,
         f: impl FnOnce(&PeerConfigView<'_>, &mut MessageBuilder<'_>),
     ) {
-        let mut hdr = req.header().answer();
-        if error {
-            hdr.flags = hdr.flags | CommandFlags::ERROR;
-        }
-        let sid = req.find(263, 0);
-        self.emit(hdr, |c, b| {
-            if let Some(s) = sid {
-                b.put_avp(&s);
-            }
-            f(c, b)
-        });
+        self.emit_with(
+            |buf| {
+                let mut b = MessageBuilder::answer_to(buf, req);
+                if error {
+                    let mut h = b.header();
+                    h.flags = h.flags | CommandFlags::ERROR;
+                    b.set_header(h);
+                }
+                b
+            },
+            f,
+        );
     }
 
     pub(super) fn send_cer(&mut self) {

@@ -335,6 +335,18 @@ pub enum CapabilitiesError {
     IdentityTooLong,
 }
 
+impl core::fmt::Display for CapabilitiesError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            CapabilitiesError::Invalid(e) => write!(f, "invalid capabilities exchange: {e}"),
+            CapabilitiesError::NoCommonApplication => f.write_str("no application in common"),
+            CapabilitiesError::IdentityTooLong => f.write_str("peer identity too long"),
+        }
+    }
+}
+
+impl core::error::Error for CapabilitiesError {}
+
 fn app_of(avp: &crate::Avp<'_>, vendor: Option<u32>) -> Option<App> {
     let kind = match (avp.vendor(), avp.code()) {
         (0, 258) => AppKind::Auth,
