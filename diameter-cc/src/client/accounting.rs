@@ -856,17 +856,20 @@ impl<const N: usize> Machine for AccountingClient<N> {
         if let Some(r) = self.records.get_mut(idx) {
             r.end_to_end = r.end_to_end.or(Some(answer.end_to_end()));
         }
-        let rc = match Aca::decode(answer) {
+        match Aca::decode(answer) {
             Ok(aca) => {
                 if aca.result_code.is_success() {
                     self.apply_server_policy(cx.shared, now, &aca);
                 }
-                aca.result_code
+                self.on_result(cx.shared, now, idx, aca.result_code);
             }
-            // No readable answer: not one we can trust.
-            Err(_) => ResultCode::UNABLE_TO_COMPLY,
-        };
-        self.on_result(cx.shared, now, idx, rc);
+            // Not a readable ACA: a failed attempt, as if reported as
+            // Failure::InvalidAnswer; the record is kept and retried.
+            Err(_) => {
+                self.attempt_failed(cx.shared, idx, now);
+                self.finish_if_done();
+            }
+        }
     }
 
     /// An attempt failed: handed back, the record goes out again at once

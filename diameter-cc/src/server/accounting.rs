@@ -98,8 +98,9 @@ pub struct AccountingServerConfig {
     /// Accounting-Realtime-Required to tell clients in the answers to START,
     /// INTERIM and EVENT records (RFC 6733 §9.8.7); `None`: not sent.
     pub realtime_required: Option<AccountingRealtimeRequired>,
-    /// How long a stopped session (and an EVENT record) is remembered to
-    /// answer retransmissions (default 60 s).
+    /// How long a stopped session is remembered to answer retransmissions
+    /// (default 60 s; EVENT records are remembered by count, the last
+    /// [`RECENT_EVENTS`]).
     pub duplicate_window: Duration,
     /// A session that sends nothing for this long is forgotten (default
     /// 1 h; it is opened again by its next record).
