@@ -42,9 +42,14 @@ fn scenario_start_two_interims_stop() {
     assert_eq!(sim.client.state(), ClientState::Ended);
     assert_eq!(sim.client.stops(), 1);
 
-    // Four ACRs: at 0, 30, 60, 67 s, numbers 0..=3, none retransmitted.
+    // Four ACRs: at 0, about 30 and 60 s (RFC 6733 §9.8.2: interim times
+    // are randomized, within a tenth of the interval here), 67 s; numbers
+    // 0..=3, none retransmitted.
     let times: Vec<u64> = sim.requests.iter().map(|w| w.at.0).collect();
-    assert_eq!(times, [0, 30_000, 60_000, 67_000]);
+    assert_eq!(times.len(), 4);
+    assert_eq!((times[0], times[3]), (0, 67_000));
+    assert!(times[1].abs_diff(30_000) <= 3_000, "{times:?}");
+    assert!(times[2].abs_diff(60_000) <= 3_000, "{times:?}");
     let kinds: Vec<(AccountingRecordType, u32, bool)> = sim
         .sent
         .iter()
@@ -70,11 +75,13 @@ fn scenario_start_two_interims_stop() {
     start.extend(sip_tail(Some(1), 1, None));
     assert_avps(&sim.requests[0].bytes, &start);
 
-    // INTERIMs: type 3, numbers 1 and 2, cumulative duration.
-    for (i, secs) in [(1u32, 30i64), (2, 60)] {
+    // INTERIMs: type 3, numbers 1 and 2, cumulative duration at the
+    // (randomized) time they were produced.
+    for i in [1u32, 2] {
+        let ms = sim.requests[i as usize].at.0;
         let mut interim = acr_head(3, i);
-        interim.push((55, ts(secs)));
-        interim.extend(sip_tail(Some(3), 1, Some(secs as u32 * 1000)));
+        interim.push((55, ts((ms / 1000) as i64)));
+        interim.extend(sip_tail(Some(3), 1, Some(ms as u32)));
         assert_avps(&sim.requests[i as usize].bytes, &interim);
     }
 
@@ -208,10 +215,11 @@ fn server_interim_interval_wins() {
     sim.run_until(Instant::from_secs(67));
     sim.end_call().unwrap();
     sim.run_until(Instant::from_secs(100));
+    // Interims every 20 s, each randomized within ±2 s (RFC 6733 §9.8.2).
     let times: Vec<(u64, AccountingRecordType, u32)> = sim
         .sent
         .iter()
-        .map(|s| (s.at.0 / 1000, s.kind, s.number))
+        .map(|s| ((s.at.0 + 2_000) / 20_000 * 20, s.kind, s.number))
         .collect();
     assert_eq!(
         times,
@@ -220,9 +228,13 @@ fn server_interim_interval_wins() {
             (20, InterimRecord, 1),
             (40, InterimRecord, 2),
             (60, InterimRecord, 3),
-            (67, StopRecord, 4)
+            (60, StopRecord, 4)
         ]
     );
+    assert_eq!(sim.sent[4].at.0, 67_000);
+    for s in &sim.sent[1..4] {
+        assert!((s.at.0 + 2_000) % 20_000 <= 4_000, "{:?}", s.at);
+    }
     assert_eq!(sim.client.interim_interval(&sim.cfg), Some(20));
     // Both from the START's ACA, at 50 ms: the server's interval is applied
     // as the answer is read, before the record is reported acknowledged.
@@ -261,8 +273,11 @@ fn server_interim_interval_wins() {
     let mut sim: Sim<4> = Sim::new(quiet, sc, call_info(), Instant::ZERO);
     sim.answer_call().unwrap();
     sim.run_until(Instant::from_secs(60));
-    let times: Vec<u64> = sim.sent.iter().map(|s| s.at.0 / 1000).collect();
-    assert_eq!(times, [0, 25, 50]);
+    // About every 25 s, each within ±2.5 s (RFC 6733 §9.8.2 jitter).
+    let times: Vec<u64> = sim.sent.iter().map(|s| s.at.0).collect();
+    assert_eq!(times.len(), 3, "{times:?}");
+    assert_eq!(times[0], 0);
+    assert!(times[1].abs_diff(25_000) <= 2_500 && times[2].abs_diff(50_000) <= 2_500, "{times:?}");
 }
 
 // ---------------------------------------------------------------------------

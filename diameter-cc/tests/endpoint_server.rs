@@ -415,3 +415,66 @@ fn a_postpaid_event_resent_after_a_minute_is_charged_once() {
     let attempts = ledger.debits.iter().filter(|d| d.0 == "pp-1").count();
     assert_eq!(ledger.debited("pp-1"), 41, "{attempts} debits");
 }
+
+/// Exhaustion supervision (RFC 8506 §5.5): a client that opened a session
+/// and never reports again gets an Abort-Session-Request once its grant,
+/// the ringing allowance (`setup_time`, 180 s) and the grace (10 s) have
+/// run out. The CCR-I here is the application's own, so no client session
+/// polices the grant; the client endpoint answers the ASR 5002.
+#[test]
+fn a_client_that_never_reports_gets_an_asr() {
+    let (mut net, client, server) = pair();
+    let mut buf = [0u8; 512];
+    let ccr = CcrRepr {
+        requested_service_unit: Some(diameter_cc::msg::ServiceUnit::time(30)),
+        subscription_ids: &[diameter_cc::msg::SubscriptionId::e164("2000")],
+        ..CcrRepr::new(
+            "silent-1",
+            fixtures::CLIENT,
+            fixtures::REALM,
+            fixtures::REALM,
+            fixtures::CONTEXT,
+            CcRequestType::Initial,
+            0,
+        )
+    };
+    let len = ccr.encode(CcrRepr::header(0, 0), &mut buf).unwrap().len();
+    let route = Route {
+        application: ApplicationId::CREDIT_CONTROL,
+        realm: fixtures::REALM,
+        host: None,
+        host_only: false,
+    };
+    let now = net.now();
+    let p = net
+        .node::<C>(client)
+        .send_request(
+            now,
+            &route,
+            &mut buf[..len],
+            21,
+            now + Duration::from_secs(5),
+        )
+        .unwrap();
+    net.write(client, p, &buf[..len]);
+    let t0 = net.now();
+    net.run_for(Duration::from_secs(300));
+    let asr: Vec<_> = net
+        .frames
+        .iter()
+        .filter(|f| {
+            f.from == server
+                && Message::parse_with(&f.bytes, &CreditControl).is_ok_and(|m| {
+                    m.command_code() == diameter_core::CommandCode::ABORT_SESSION && m.is_request()
+                })
+        })
+        .collect();
+    assert_eq!(asr.len(), 1);
+    assert_eq!(asr[0].sent.0 - t0.0, 1 + (180 + 30 + 10) * 1000);
+    let answer = net
+        .frames
+        .iter()
+        .find(|f| f.from == client && f.sent >= asr[0].sent)
+        .unwrap();
+    assert_eq!(result_of(&answer.bytes), Some(5002));
+}

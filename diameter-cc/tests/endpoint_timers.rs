@@ -169,3 +169,66 @@ fn under_terminate_the_deadline_is_tx_and_the_call_is_denied() {
     );
     assert_eq!(net.node::<C>(client).stats().unmatched_answers, 1);
 }
+
+/// Issue 9.17, RFC 6733 §9.8.2: "the client MUST ensure that the interim
+/// record production times are randomized so that large accounting
+/// message storms are not created either among records or around a
+/// common service start time". Twenty calls answered at the same instant
+/// used to send their interims at exactly the same times.
+#[test]
+fn interims_of_sessions_started_together_are_spread() {
+    use diameter_cc::client::accounting::CallInfo;
+    use diameter_cc::session::session_id_from;
+    let mut config = fixtures::client_config();
+    if let Some(a) = config.accounting.as_mut() {
+        a.interim_interval = Some(30);
+    }
+    let mut net = Net::new(9);
+    let server = net.add(fixtures::server::<2, 32>(fixtures::ledger()));
+    let client = net.add(fixtures::client_with::<2, 32>(config));
+    let peer = net
+        .node::<Client<2, 32>>(client)
+        .add_peer(Role::Initiator, None)
+        .unwrap();
+    net.route(client, peer, server);
+    let now = net.now();
+    net.node::<Client<2, 32>>(client).start(now);
+    net.run_for(Duration::from_millis(10));
+    let now = net.now();
+    for i in 0..20 {
+        let info = CallInfo::new(session_id_from(&format!("storm-{i}")).unwrap());
+        let h = net
+            .node::<Client<2, 32>>(client)
+            .open_accounting(now, info)
+            .unwrap();
+        net.node::<Client<2, 32>>(client)
+            .call_answered(now, h)
+            .unwrap();
+    }
+    net.run_for(Duration::from_secs(100));
+    let interims: Vec<u64> = net
+        .frames
+        .iter()
+        .filter(|f| f.from == client)
+        .filter_map(|f| {
+            let m = Message::parse_with(&f.bytes, &CreditControl).ok()?;
+            let t = m
+                .get(&diameter_core::dict::base::ACCOUNTING_RECORD_TYPE)
+                .ok()??;
+            (t == diameter_core::dict::base::AccountingRecordType::InterimRecord)
+                .then(|| f.sent.0 - now.0)
+        })
+        .collect();
+    assert_eq!(interims.len(), 60, "three interims per call in 100 s");
+    let mut distinct = interims.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert!(distinct.len() > 40, "interims still bunched: {interims:?}");
+    for t in &interims {
+        let nearest = (t + 15_000) / 30_000 * 30_000;
+        assert!(
+            t.abs_diff(nearest) <= 3_000,
+            "{t} ms is not within a tenth of the interval"
+        );
+    }
+}

@@ -589,13 +589,33 @@ impl<const N: usize> AccountingClient<N> {
         Ok(())
     }
 
+    /// When the interim record after `base` is due: one interval later,
+    /// moved by up to a tenth of the interval either way. RFC 6733 §9.8.2:
+    /// "the client MUST ensure that the interim record production times
+    /// are randomized so that large accounting message storms are not
+    /// created either among records or around a common service start
+    /// time". The offset comes from the Session-Id and the record number,
+    /// so it differs between sessions and between records of one session.
+    fn interim_due(&self, base: Instant, ms: u64) -> Instant {
+        let mut h = diameter_core::hash::Fnv::new();
+        core::hash::Hasher::write(&mut h, self.info.session_id.as_bytes());
+        core::hash::Hasher::write(&mut h, &self.next_number.to_be_bytes());
+        let r = core::hash::Hasher::finish(&h);
+        let span = ms / 5; // the jitter covers ±10 % of the interval
+        let offset = if span == 0 { 0 } else { r % (span + 1) };
+        Instant(
+            base.0
+                .saturating_add(ms)
+                .saturating_add(offset)
+                .saturating_sub(span / 2),
+        )
+    }
+
     /// Next interim deadline from `interim_base`, not before `now`.
     fn schedule_interim(&mut self, cfg: &AccountingConfig, now: Instant) {
         let ms = self.interim_interval(cfg).map(|s| u64::from(s) * 1000);
         self.next_interim = match (self.phase, ms) {
-            (Phase::Started, Some(ms)) => {
-                Some(Instant(self.interim_base.0.saturating_add(ms)).max(now))
-            }
+            (Phase::Started, Some(ms)) => Some(self.interim_due(self.interim_base, ms).max(now)),
             _ => None,
         };
     }
@@ -930,13 +950,14 @@ impl<const N: usize> Machine for AccountingClient<N> {
         }
         // Catch up without a burst: one record for however many intervals
         // elapsed; the next one is due at the next multiple.
-        let periods = (now.0 - self.interim_base.0) / ms;
+        // The record stands for the nearest interval boundary (the due time
+        // was jittered around it), at least the next one.
+        let periods = ((now.0.saturating_sub(self.interim_base.0) + ms / 2) / ms).max(1);
         self.interim_base = Instant(
             self.interim_base
                 .0
                 .saturating_add(periods.saturating_mul(ms)),
         );
-        self.next_interim = Some(Instant(self.interim_base.0.saturating_add(ms)));
         let stored = self
             .records
             .iter_mut()
@@ -956,6 +977,8 @@ impl<const N: usize> Machine for AccountingClient<N> {
                 }
             }
         }
+        let next = self.interim_due(self.interim_base, ms);
+        self.next_interim = Some(next.max(Instant(now.0.saturating_add(1))));
     }
 
     /// The oldest stored record, when it is due (records go out one at a

@@ -65,6 +65,8 @@ pub struct CcServerSession {
     tcc_deadline: Option<Instant>,
     /// When the grant (plus grace) runs out unreported: ASR.
     exhaust_deadline: Option<Instant>,
+    /// A CCR-Update or -Termination came: the service started.
+    started: bool,
     linger_until: Option<Instant>,
     outgoing: Option<Outgoing>,
     next_tag: u32,
@@ -121,6 +123,7 @@ impl CcServerSession {
             used_of_grant: 0,
             tcc_deadline: None,
             exhaust_deadline: None,
+            started: false,
             linger_until: None,
             outgoing: None,
             next_tag: 0,
@@ -206,9 +209,16 @@ impl CcServerSession {
         let validity = config.validity_time.unwrap_or(left).max(1);
         let tcc = config.tcc.max(Duration::from_secs(2 * u64::from(validity)));
         self.tcc_deadline = Some(now + tcc);
+        // Before the service started the call may still be ringing: the
+        // client counts its grant from the answer (RFC 8506 §5.2).
+        let ringing = if self.started {
+            Duration::ZERO
+        } else {
+            config.setup_time
+        };
         self.exhaust_deadline = config
             .exhaustion_grace
-            .map(|g| now + Duration::from_secs(u64::from(left)) + g);
+            .map(|g| now + ringing + Duration::from_secs(u64::from(left)) + g);
     }
 
     fn end<R: Rating + ?Sized>(&mut self, server: &mut CcServer<R>, now: Instant) {
@@ -250,6 +260,12 @@ impl CcServerSession {
             };
         }
         self.numbers.mark(number);
+        if matches!(
+            ccr.cc_request_type,
+            CcRequestType::Update | CcRequestType::Termination
+        ) {
+            self.started = true;
+        }
         let (sid, sub, dst) = (
             self.session_id.clone(),
             self.subscriber.clone(),

@@ -131,6 +131,12 @@ pub struct CcServerConfig {
     /// How long an ended session is remembered to answer retransmissions
     /// (RFC 6733 §6.5; default 60 s).
     pub duplicate_window: Duration,
+    /// How long a call may ring between its CCR-Initial and its answer:
+    /// until the client's first CCR-Update or -Termination shows the
+    /// service started, exhaustion supervision allows this much on top of
+    /// the grant (the client counts its grant from the answer, RFC 8506
+    /// §5.2). Default 180 s, the INVITE timeout of RFC 3261 (Timer C).
+    pub setup_time: Duration,
     /// How long an ASR or RAR waits for its answer (default 10 s).
     pub request_timeout: Duration,
 }
@@ -148,6 +154,7 @@ impl CcServerConfig {
             validity_time: None,
             exhaustion_grace: Some(Duration::from_secs(10)),
             duplicate_window: Duration::from_secs(60),
+            setup_time: Duration::from_secs(180),
             request_timeout: Duration::from_secs(10),
         }
     }
