@@ -79,7 +79,9 @@ pub fn error_answer<'b, D: Dictionary>(
     b.put(&base::ORIGIN_HOST, me.origin_host);
     b.put(&base::ORIGIN_REALM, me.origin_realm);
     b.put(&base::RESULT_CODE, err.result_code().get());
-    if !err.is_protocol_error() {
+    // Base-protocol answers (CEA, DWA, DPA) describe their sender: nothing
+    // of the request is theirs to echo.
+    if !err.is_protocol_error() && header.application_id.0 != 0 {
         put_required(&mut b, request, header.command_code, dict);
     }
     if let Some(avp) = err.avp() {
@@ -88,8 +90,9 @@ pub fn error_answer<'b, D: Dictionary>(
     Ok(b)
 }
 
-/// An answer without the E bit follows its command's grammar (RFC 6733
-/// §7.2): copy from the request every AVP that grammar requires besides
+/// An application's answer without the E bit follows its command's
+/// grammar (RFC 6733 §7.2): copy from the request every AVP that grammar
+/// requires besides
 /// Session-Id, Origin-Host, Origin-Realm and Result-Code (Auth- or
 /// Acct-Application-Id, CC-Request-Type and -Number,
 /// Accounting-Record-Type and -Number...), when the request carries a

@@ -3,18 +3,15 @@
 //! buffer and into a `heapless::Vec`), error answers and framing must make
 //! zero heap allocations.
 //!
-//! The allocator counts only on a thread that has switched counting on (a
-//! const thread-local flag, which itself never allocates), and measured
-//! sections are serialised by a mutex, so the test harness's own threads and
-//! parallel tests do not disturb the count.
+//! The counting allocator is the shared one of `diameter-sim`
+//! ([`diameter_sim::alloc`]): it counts only on a thread that has switched
+//! counting on (a const thread-local flag, which itself never allocates),
+//! and measured sections are serialised by a mutex, so the test harness's
+//! own threads and parallel tests do not disturb the count.
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::hint::black_box;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 use common::*;
 use diameter_core::answer::{error_answer, Identity};
@@ -24,62 +21,10 @@ use diameter_core::{
     ApplicationId, CommandCode, Error, ErrorKind, Frame, Framer, HeaderRepr, Message,
     MessageBuilder,
 };
-
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-static MEASURING: Mutex<()> = Mutex::new(());
-
-thread_local! {
-    static ACTIVE: Cell<bool> = const { Cell::new(false) };
-}
-
-fn note() {
-    if ACTIVE.try_with(Cell::get).unwrap_or(false) {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-// SAFETY: every method forwards to `System` unchanged; `note` only touches an
-// atomic and a const-initialised thread-local without destructor.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note();
-        System.alloc(layout)
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note();
-        System.alloc_zeroed(layout)
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note();
-        System.realloc(ptr, layout, new_size)
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout)
-    }
-}
+use diameter_sim::alloc::{allocations, assert_counting};
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// Run `f` and return its result with the number of heap allocations it made
-/// on this thread.
-fn allocations<R>(f: impl FnOnce() -> R) -> (R, usize) {
-    struct Off;
-    impl Drop for Off {
-        fn drop(&mut self) {
-            ACTIVE.with(|a| a.set(false));
-        }
-    }
-    let _lock = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
-    ALLOCATIONS.store(0, Ordering::SeqCst);
-    ACTIVE.with(|a| a.set(true));
-    let off = Off;
-    let r = black_box(f());
-    drop(off);
-    (r, ALLOCATIONS.load(Ordering::SeqCst))
-}
+static ALLOC: diameter_sim::alloc::CountingAlloc = diameter_sim::alloc::CountingAlloc;
 
 /// Assert that `f` makes no allocation.
 #[track_caller]
@@ -91,6 +36,7 @@ fn assert_no_alloc<R>(what: &str, f: impl FnOnce() -> R) -> R {
 
 #[test]
 fn counter_counts() {
+    assert_counting();
     let (_, n) = allocations(|| black_box(Vec::<u8>::with_capacity(1)));
     assert_eq!(n, 1, "Vec::with_capacity(1)");
     let (_, n) = allocations(|| {
@@ -367,33 +313,29 @@ fn error_display() {
 fn peer_machine_conversation() {
     use diameter_core::peer::{App, Incoming, LocalIdentity, Peer, PeerConfig, Role};
     use diameter_core::time::Instant;
-    use diameter_core::{AddressValue, ApplicationId, CommandCode};
+    use diameter_core::{ApplicationId, CommandCode};
 
-    const IP: [AddressValue<'static>; 1] = [AddressValue::V4([127, 0, 0, 1])];
-    const APPS: [App; 1] = [App::acct(3)];
-    fn ident(host: &'static str) -> LocalIdentity<'static> {
-        LocalIdentity {
-            origin_host: host,
-            origin_realm: "example.org",
-            host_ip_addresses: &IP,
-            vendor_id: 0,
-            product_name: "no-alloc",
-            firmware_revision: None,
-            origin_state_id: 1,
-            supported_vendor_ids: &[],
-            applications: &APPS,
-            inband_security_id: None,
-        }
+    // The configuration is owned now: it is built (on the stack, heapless)
+    // outside the measurement and moved into the machines inside it.
+    fn config(host: &str) -> PeerConfig {
+        let ident = LocalIdentity::new(host, "example.org")
+            .unwrap()
+            .with_product_name("no-alloc")
+            .unwrap()
+            .with_origin_state_id(1)
+            .with_application(App::acct(3))
+            .unwrap();
+        PeerConfig::new(ident, 1_764_720_000)
     }
-    let ci = PeerConfig::new(ident("client.example.org"));
-    let cr = PeerConfig::new(ident("server.example.org"));
-    assert_no_alloc("peer conversation", || {
+    let ci = config("client.example.org");
+    let cr = config("server.example.org");
+    assert_no_alloc("peer conversation", move || {
         let t0 = Instant::ZERO;
-        let mut i: Peer<'_, 8> = Peer::new(&ci, Role::Initiator, t0);
-        let mut r: Peer<'_, 8> = Peer::new(&cr, Role::Responder, t0);
+        let mut i: Peer<8> = Peer::new(ci, Role::Initiator, t0);
+        let mut r: Peer<8> = Peer::new(cr, Role::Responder, t0);
         let mut wire = [0u8; 4096];
         // move i's output into r and back until quiet
-        fn pump(now: Instant, a: &mut Peer<'_, 8>, b: &mut Peer<'_, 8>, wire: &mut [u8]) {
+        fn pump(now: Instant, a: &mut Peer<8>, b: &mut Peer<8>, wire: &mut [u8]) {
             let n = a.transmit().len();
             wire[..n].copy_from_slice(a.transmit());
             a.transmitted(n);
@@ -434,12 +376,21 @@ fn peer_machine_conversation() {
             )
             .put(&base::ACCOUNTING_RECORD_NUMBER, 0);
         let n = b.finish().unwrap().len();
-        i.send_request(t0, &mut req[..n], 1).unwrap();
+        i.send_request(t0, &mut req[..n], 1, Instant::from_secs(10))
+            .unwrap();
         let mut ans = [0u8; 256];
         let a = match r.handle_message(t0, &req[..n], &base::Base) {
             Incoming::Request { message, .. } => {
+                // Answers are validated now: a complete ACA.
                 let mut b = MessageBuilder::answer_to(&mut ans, &message);
-                b.put(&base::RESULT_CODE, 2001);
+                b.put(&base::RESULT_CODE, 2001)
+                    .put(&base::ORIGIN_HOST, "server.example.org")
+                    .put(&base::ORIGIN_REALM, "example.org")
+                    .put(
+                        &base::ACCOUNTING_RECORD_TYPE,
+                        base::AccountingRecordType::EventRecord,
+                    )
+                    .put(&base::ACCOUNTING_RECORD_NUMBER, 0);
                 b.finish().unwrap().len()
             }
             other => panic!("{other:?}"),

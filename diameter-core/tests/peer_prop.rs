@@ -7,12 +7,14 @@
 //! any cause, `allow_reconnect`, the clock moving forward by 0..60 s (with or
 //! without firing the timers at their exact times), `handle_timeout` now or
 //! with a stale time, `send_request` of valid and invalid requests in random
-//! applications with or without the T flag, the transport writing part of
+//! applications with or without the T flag, each with its own deadline
+//! (random waits, zero and absurd ones too), the transport writing part of
 //! `transmit()`, event draining (with or without the transport acting on
 //! `Connect`/`Close`), and deliveries from the remote peer: CER, CEA (any
 //! Result-Code), DWR, DWA, DPR (any cause), DPA, application requests (valid,
 //! malformed, unknown command, foreign application, duplicates), answers
-//! matching or not matching a pending request, random bytes and well-framed
+//! matching or not matching a pending request (complete or not, success or
+//! failure, with or without the E bit), random bytes and well-framed
 //! garbage; each delivery possibly truncated, corrupted or extended, handed
 //! over directly or through a stream buffer and the `Framer` (a framing error
 //! closes the connection, as a transport would).
@@ -23,8 +25,14 @@
 //!   exactly the requests that have not ended yet;
 //! * every token accepted by `send_request` ends exactly once: an
 //!   `Incoming::Answer` carrying it (with its Hop-by-Hop and End-to-End
-//!   identifiers), `Event::RequestTimedOut` or `Event::RequestHandedBack`
-//!   (with the End-to-End id it was sent with); nothing else ever ends;
+//!   identifiers, marked validated when the dictionary knows the command),
+//!   `Incoming::InvalidAnswer` (for an answer with its identifiers that
+//!   fails validation, and only then: an unmangled answer is invalid exactly
+//!   when it is a 2xxx answer without a required AVP),
+//!   `Event::RequestTimedOut` (not before its own deadline) or
+//!   `Event::RequestHandedBack` (both with the End-to-End id it was sent
+//!   with); nothing else ever ends, and after draining the events no request
+//!   is left past its deadline;
 //! * `send_request` errors are the right ones (`NotOpen` iff not open, `Full`
 //!   iff the table is full, ...), a T-flagged request keeps its End-to-End id
 //!   and Hop-by-Hop ids of pending requests are unique;
@@ -39,424 +47,19 @@
 //! At the end the connection is dropped and the clock moved far ahead: every
 //! request must have ended.
 
+mod peer_prop_ops;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use proptest::prelude::*;
 
 use diameter_core::dict::base::{self, AccountingRecordType, DisconnectCause};
-use diameter_core::peer::{
-    App, Event, Incoming, LocalIdentity, Peer, PeerConfig, PeerState, Role, SendError, RELAY,
-};
+use diameter_core::dict::Dictionary;
+use diameter_core::peer::{DownReason, Event, Incoming, Peer, PeerState, Role, SendError};
 use diameter_core::time::Instant;
-use diameter_core::{
-    AddressValue, ApplicationId, CommandCode, CommandFlags, Frame, Framer, HeaderRepr, Message,
-    MessageBuilder,
-};
-
-const P: usize = 4;
-/// A small transmit buffer (a CER is about 200 bytes), so that overflow
-/// happens too.
-const TX: usize = 512;
-
-static IPS: [AddressValue<'static>; 1] = [AddressValue::V4([10, 0, 0, 1])];
-static APPS: [App; 3] = [
-    App::auth(4),
-    App::acct(3),
-    App::auth(16_777_238).vendor_specific(10415),
-];
-
-const REMOTE: &str = "peer.example.net";
-const REMOTE_REALM: &str = "example.net";
-
-// ---------------------------------------------------------------------------
-// Configuration
-// ---------------------------------------------------------------------------
-
-#[derive(Debug, Clone)]
-struct Cfg {
-    role: Role,
-    tw: Duration,
-    request_timeout: Duration,
-    capabilities_timeout: Duration,
-    dpa_timeout: Duration,
-    reconnect_interval: Duration,
-    do_not_want_backoff: Duration,
-    duplicate_window: Duration,
-    restrict: bool,
-    seed: u32,
-    boot_time: u32,
-}
-
-fn duration() -> impl Strategy<Value = Duration> {
-    prop_oneof![
-        1 => Just(Duration::ZERO),
-        2 => Just(Duration::from_secs(1)),
-        4 => Just(Duration::from_secs(6)),
-        4 => Just(Duration::from_secs(10)),
-        4 => Just(Duration::from_secs(30)),
-        2 => (0u64..120_000).prop_map(Duration::from_millis),
-        1 => Just(Duration::MAX),
-        // Just past u64::MAX milliseconds.
-        1 => Just(Duration::from_secs(u64::MAX / 1000 + 1)),
-    ]
-}
-
-/// Tc must not be zero: with Tc = 0, a zero capabilities timeout and a
-/// transport that connects (or fails) within the same instant, the machine
-/// is asked to reconnect, time out and reconnect forever at one instant of
-/// a fake clock. That is the configuration's doing, not a busy timer.
-fn nonzero_duration() -> impl Strategy<Value = Duration> {
-    duration().prop_map(|d| d.max(Duration::from_millis(1)))
-}
-
-fn config() -> impl Strategy<Value = Cfg> {
-    (
-        prop_oneof![Just(Role::Initiator), Just(Role::Responder)],
-        (duration(), duration(), duration(), duration()),
-        (nonzero_duration(), duration(), duration()),
-        any::<bool>(),
-        any::<u32>(),
-        any::<u32>(),
-    )
-        .prop_map(
-            |(role, (tw, rq, cap, dpa), (rec, dnw, dup), restrict, seed, boot_time)| Cfg {
-                role,
-                tw,
-                request_timeout: rq,
-                capabilities_timeout: cap,
-                dpa_timeout: dpa,
-                reconnect_interval: rec,
-                do_not_want_backoff: dnw,
-                duplicate_window: dup,
-                restrict,
-                seed,
-                boot_time,
-            },
-        )
-}
-
-fn peer_config(c: &Cfg) -> PeerConfig<'static> {
-    let local = LocalIdentity {
-        origin_host: "local.example.org",
-        origin_realm: "example.org",
-        host_ip_addresses: &IPS,
-        vendor_id: 0,
-        product_name: "prop",
-        firmware_revision: Some(3),
-        origin_state_id: 5,
-        supported_vendor_ids: &[10415],
-        applications: &APPS,
-        inband_security_id: None,
-    };
-    PeerConfig {
-        tw: c.tw,
-        request_timeout: c.request_timeout,
-        capabilities_timeout: c.capabilities_timeout,
-        dpa_timeout: c.dpa_timeout,
-        reconnect_interval: c.reconnect_interval,
-        do_not_want_backoff: c.do_not_want_backoff,
-        duplicate_window: c.duplicate_window,
-        allowed_hosts: if c.restrict { &[REMOTE] } else { &[] },
-        allowed_realms: if c.restrict { &["other.example"] } else { &[] },
-        seed: c.seed,
-        boot_time: c.boot_time,
-        ..PeerConfig::new(local)
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Operations
-// ---------------------------------------------------------------------------
-
-#[derive(Debug, Clone, Copy)]
-enum ReqShape {
-    Valid,
-    Short,
-    NotRequest,
-}
-
-#[derive(Debug, Clone)]
-enum Kind {
-    /// `apps`: bit 0 auth 4, 1 acct 3, 2 relay, 3 auth 5, 4 vendor 16777238.
-    Cer {
-        apps: u8,
-        known: bool,
-    },
-    Cea {
-        rc: u32,
-        apps: u8,
-        reply: bool,
-    },
-    Dwr,
-    Dwa {
-        reply: bool,
-        rc: u32,
-    },
-    Dpr {
-        cause: i32,
-    },
-    Dpa {
-        reply: bool,
-    },
-    AppReq {
-        app: u32,
-        code: u32,
-        valid: bool,
-        retransmit: bool,
-        e2e: u32,
-        session: u8,
-    },
-    AppAns {
-        pick: usize,
-        e2e_ok: bool,
-        rc: u32,
-        error: bool,
-    },
-    /// A valid header (version 1, length right) around random bytes.
-    Garbage {
-        flags: u8,
-        code: u32,
-        app: u32,
-        body: Vec<u8>,
-    },
-}
-
-#[derive(Debug, Clone)]
-enum Mangle {
-    None,
-    /// Cut at this point; optionally rewrite the length field to match.
-    Truncate(usize, bool),
-    Flip(usize, u8),
-    Append(Vec<u8>),
-}
-
-#[derive(Debug, Clone)]
-enum Op {
-    Start,
-    Connected,
-    Disconnected,
-    AllowReconnect,
-    Disconnect(i32),
-    /// Move the clock only.
-    Advance(u64),
-    /// Move the clock, firing every timer at its exact time.
-    AdvanceFiring(u64, bool),
-    /// `handle_timeout` with a time this far in the past.
-    Stale(u64),
-    Timeout,
-    /// Call `handle_timeout` while `poll_timeout` is due: must settle.
-    Timers,
-    Drain {
-        react: bool,
-    },
-    /// The transport writes up to this many bytes of `transmit()`.
-    Write(usize),
-    Send {
-        app: u32,
-        retransmit: bool,
-        shape: ReqShape,
-        e2e: u32,
-    },
-    Deliver {
-        kind: Kind,
-        mangle: Mangle,
-        stream: bool,
-    },
-    Random {
-        bytes: Vec<u8>,
-        stream: bool,
-    },
-    /// Get to Open: initiator start, connect, CER out, CEA in; responder
-    /// connected, CER in.
-    Establish,
-    /// A well-behaved remote: write everything, answer every CER/DWR/DPR the
-    /// machine sent, and (optionally) every pending application request.
-    Cooperate {
-        answer_apps: bool,
-    },
-    /// Several valid requests in a row.
-    Burst(u8),
-}
-
-fn app_id() -> impl Strategy<Value = u32> {
-    prop_oneof![
-        Just(0u32),
-        Just(3),
-        Just(4),
-        Just(16_777_238),
-        Just(16_777_251),
-        any::<u32>()
-    ]
-}
-
-fn rc() -> impl Strategy<Value = u32> {
-    prop_oneof![
-        6 => Just(2001u32),
-        1 => Just(3010),
-        1 => Just(5010),
-        1 => Just(3002),
-        1 => Just(4010),
-        1 => any::<u32>(),
-    ]
-}
-
-fn kind() -> impl Strategy<Value = Kind> {
-    prop_oneof![
-        3 => (any::<u8>(), prop::bool::weighted(0.9)).prop_map(|(apps, known)| Kind::Cer { apps, known }),
-        3 => (rc(), any::<u8>(), prop::bool::weighted(0.8))
-            .prop_map(|(rc, apps, reply)| Kind::Cea { rc, apps, reply }),
-        2 => Just(Kind::Dwr),
-        3 => (prop::bool::weighted(0.8), rc()).prop_map(|(reply, rc)| Kind::Dwa { reply, rc }),
-        1 => prop_oneof![Just(0i32), Just(1), Just(2), Just(7)].prop_map(|cause| Kind::Dpr { cause }),
-        1 => prop::bool::weighted(0.8).prop_map(|reply| Kind::Dpa { reply }),
-        4 => (
-            prop_oneof![3 => Just(3u32), 1 => app_id()],
-            prop_oneof![4 => Just(271u32), 1 => Just(999), 1 => Just(258), 1 => Just(257)],
-            prop::bool::weighted(0.8),
-            any::<bool>(),
-            0u32..4,
-            0u8..3,
-        )
-            .prop_map(|(app, code, valid, retransmit, e2e, session)| Kind::AppReq {
-                app,
-                code,
-                valid,
-                retransmit,
-                e2e,
-                session
-            }),
-        6 => (any::<usize>(), prop::bool::weighted(0.9), rc(), prop::bool::weighted(0.1))
-            .prop_map(|(pick, e2e_ok, rc, error)| Kind::AppAns { pick, e2e_ok, rc, error }),
-        2 => (
-            any::<u8>(),
-            prop_oneof![Just(257u32), Just(271), Just(280), Just(282), 0u32..0x100_0000],
-            app_id(),
-            prop::collection::vec(any::<u8>(), 0..25).prop_map(|mut v| {
-                let n = v.len() / 4 * 4;
-                v.truncate(n);
-                v
-            }),
-        )
-            .prop_map(|(flags, code, app, body)| Kind::Garbage { flags, code, app, body }),
-    ]
-}
-
-fn mangle() -> impl Strategy<Value = Mangle> {
-    prop_oneof![
-        24 => Just(Mangle::None),
-        1 => (any::<usize>(), any::<bool>()).prop_map(|(n, fix)| Mangle::Truncate(n, fix)),
-        1 => (any::<usize>(), 1u8..=255).prop_map(|(p, x)| Mangle::Flip(p, x)),
-        1 => prop::collection::vec(any::<u8>(), 1..12).prop_map(Mangle::Append),
-    ]
-}
-
-fn op() -> impl Strategy<Value = Op> {
-    prop_oneof![
-        3 => Just(Op::Start),
-        3 => Just(Op::Connected),
-        2 => Just(Op::Disconnected),
-        1 => Just(Op::AllowReconnect),
-        1 => (0i32..4).prop_map(Op::Disconnect),
-        2 => (0u64..60_000).prop_map(Op::Advance),
-        3 => (0u64..60_000, any::<bool>()).prop_map(|(ms, react)| Op::AdvanceFiring(ms, react)),
-        1 => (0u64..100_000).prop_map(Op::Stale),
-        2 => Just(Op::Timeout),
-        2 => Just(Op::Timers),
-        5 => any::<bool>().prop_map(|react| Op::Drain { react }),
-        5 => prop_oneof![Just(usize::MAX), 0usize..300].prop_map(Op::Write),
-        6 => (
-            app_id(),
-            prop::bool::weighted(0.2),
-            prop_oneof![8 => Just(ReqShape::Valid), 1 => Just(ReqShape::Short), 1 => Just(ReqShape::NotRequest)],
-            any::<u32>(),
-        )
-            .prop_map(|(app, retransmit, shape, e2e)| Op::Send { app, retransmit, shape, e2e }),
-        14 => (kind(), mangle(), any::<bool>())
-            .prop_map(|(kind, mangle, stream)| Op::Deliver { kind, mangle, stream }),
-        1 => (prop::collection::vec(any::<u8>(), 0..64), prop::bool::weighted(0.2))
-            .prop_map(|(bytes, stream)| Op::Random { bytes, stream }),
-        4 => Just(Op::Establish),
-        6 => prop::bool::weighted(0.7).prop_map(|answer_apps| Op::Cooperate { answer_apps }),
-        3 => (1u8..7).prop_map(Op::Burst),
-    ]
-}
-
-// ---------------------------------------------------------------------------
-// Messages from the remote peer
-// ---------------------------------------------------------------------------
-
-fn build(hdr: HeaderRepr, f: impl FnOnce(&mut MessageBuilder<'_>)) -> Vec<u8> {
-    let mut buf = vec![0u8; 2048];
-    let mut b = MessageBuilder::new(&mut buf, hdr);
-    f(&mut b);
-    let n = b.finish().expect("encode").len();
-    buf.truncate(n);
-    buf
-}
-
-fn put_remote_caps(b: &mut MessageBuilder<'_>, apps: u8, known: bool) {
-    let (host, realm) = if known {
-        (REMOTE, REMOTE_REALM)
-    } else {
-        ("intruder.example.com", "example.com")
-    };
-    b.put(&base::ORIGIN_HOST, host)
-        .put(&base::ORIGIN_REALM, realm)
-        .put(&base::HOST_IP_ADDRESS, AddressValue::V4([10, 0, 0, 2]))
-        .put(&base::VENDOR_ID, 0)
-        .put(&base::PRODUCT_NAME, "remote");
-    if apps & 1 != 0 {
-        b.put(&base::AUTH_APPLICATION_ID, 4);
-    }
-    if apps & 2 != 0 {
-        b.put(&base::ACCT_APPLICATION_ID, 3);
-    }
-    if apps & 4 != 0 {
-        b.put(&base::AUTH_APPLICATION_ID, RELAY);
-    }
-    if apps & 8 != 0 {
-        b.put(&base::AUTH_APPLICATION_ID, 5);
-    }
-    if apps & 16 != 0 {
-        b.grouped(&base::VENDOR_SPECIFIC_APPLICATION_ID, |g| {
-            g.put(&base::VENDOR_ID, 10415)
-                .put(&base::AUTH_APPLICATION_ID, 16_777_238);
-        });
-    }
-}
-
-fn answer_hdr(code: CommandCode, app: u32, ids: (u32, u32), error: bool) -> HeaderRepr {
-    let mut h = HeaderRepr::request(code, ApplicationId(app), ids.0, ids.1).answer();
-    if error {
-        h.flags = h.flags | CommandFlags::ERROR;
-    }
-    h
-}
-
-fn acr(app: u32, session: &str, valid: bool) -> Vec<u8> {
-    build(
-        HeaderRepr::request(CommandCode::ACCOUNTING, ApplicationId(app), 0, 0).proxiable(true),
-        |b| {
-            b.put(&base::SESSION_ID, session)
-                .put(&base::ORIGIN_HOST, REMOTE)
-                .put(&base::ORIGIN_REALM, REMOTE_REALM)
-                .put(&base::DESTINATION_REALM, "example.org")
-                .put(
-                    &base::ACCOUNTING_RECORD_TYPE,
-                    AccountingRecordType::EventRecord,
-                );
-            if valid {
-                b.put(&base::ACCOUNTING_RECORD_NUMBER, 1);
-            }
-        },
-    )
-}
-
-fn set_ids(bytes: &mut [u8], hbh: u32, e2e: u32) {
-    bytes[12..16].copy_from_slice(&hbh.to_be_bytes());
-    bytes[16..20].copy_from_slice(&e2e.to_be_bytes());
-}
+use diameter_core::{ApplicationId, CommandCode, CommandFlags, Frame, Framer, HeaderRepr, Message};
+use peer_prop_ops::*;
 
 // ---------------------------------------------------------------------------
 // The harness
@@ -478,6 +81,10 @@ struct Coverage {
     duplicates: u32,
     overflow: u32,
     framing_closed: u32,
+    invalid_answers: u32,
+    /// Two requests outstanding at once whose deadlines are not in the
+    /// order they were sent.
+    deadlines_crossed: u32,
 }
 
 impl Coverage {
@@ -495,9 +102,11 @@ impl Coverage {
         self.duplicates += o.duplicates;
         self.overflow += o.overflow;
         self.framing_closed += o.framing_closed;
+        self.invalid_answers += o.invalid_answers;
+        self.deadlines_crossed += o.deadlines_crossed;
     }
 
-    fn observe(&mut self, p: &Peer<'_, P, TX>) {
+    fn observe(&mut self, p: &Peer<P, TX>) {
         use diameter_core::peer::WatchdogState;
         self.open += u32::from(p.is_open());
         self.reopen +=
@@ -507,14 +116,20 @@ impl Coverage {
     }
 }
 
-struct H<'c> {
-    peer: Peer<'c, P, TX>,
+struct H {
+    peer: Peer<P, TX>,
+    /// The application's default wait for an answer.
+    request_timeout: Duration,
     now: u64,
     next_token: u64,
     /// Accepted and not ended: token -> (Hop-by-Hop, End-to-End).
     outstanding: BTreeMap<u64, (u32, u32)>,
+    /// The deadline each outstanding request was sent with.
+    deadlines: BTreeMap<u64, Instant>,
     accepted: BTreeSet<u64>,
     ended: BTreeSet<u64>,
+    /// Ended with `Incoming::InvalidAnswer`.
+    invalid: BTreeSet<u64>,
     /// What the transport wrote, not yet a whole message.
     wire: Vec<u8>,
     /// Received from the remote, not yet a whole message.
@@ -528,7 +143,7 @@ struct H<'c> {
     unanswered: Vec<(u32, u32, u32)>,
 }
 
-impl<'c> H<'c> {
+impl H {
     fn now(&self) -> Instant {
         Instant(self.now)
     }
@@ -552,6 +167,7 @@ impl<'c> H<'c> {
             .remove(&token)
             .unwrap_or_else(|| panic!("token {token} ended but is not outstanding"));
         assert!(self.ended.insert(token), "token {token} ended twice");
+        self.deadlines.remove(&token);
         ids
     }
 
@@ -561,8 +177,16 @@ impl<'c> H<'c> {
             n += 1;
             assert!(n < 1000, "poll_event never ends");
             match e {
-                Event::RequestTimedOut { token } => {
-                    self.end(token);
+                Event::RequestTimedOut { token, end_to_end } => {
+                    let deadline = self.deadlines.get(&token).copied();
+                    let (_, e2e) = self.end(token);
+                    assert_eq!(end_to_end, e2e, "timed out with its End-to-End id");
+                    let deadline = deadline.expect("deadline");
+                    assert!(
+                        self.now >= deadline.0,
+                        "token {token} timed out at {} before its deadline {deadline:?}",
+                        self.now
+                    );
                     self.cov.timed_out += 1;
                 }
                 Event::RequestHandedBack { token, end_to_end } => {
@@ -570,13 +194,21 @@ impl<'c> H<'c> {
                     assert_eq!(end_to_end, e2e, "handed back with its End-to-End id");
                     self.cov.handed_back += 1;
                 }
-                Event::Down(diameter_core::peer::DownReason::TransmitOverflow) => {
+                Event::Down(DownReason::TransmitOverflow) => {
                     self.cov.overflow += 1;
                 }
                 Event::Connect if react => self.connected(),
                 Event::Close if react => self.disconnected(),
                 _ => {}
             }
+        }
+        // Every request still outstanding is within its own deadline.
+        for (token, d) in &self.deadlines {
+            assert!(
+                d.0 > self.now,
+                "token {token} outlived its deadline {d:?} (now {})",
+                self.now
+            );
         }
     }
 
@@ -665,13 +297,35 @@ impl<'c> H<'c> {
                 let (hbh, e2e) = self.end(token);
                 assert_eq!((message.hop_by_hop(), message.end_to_end()), (hbh, e2e));
                 assert!(!message.is_request());
+                // Answers are validated too: marked so whenever the
+                // dictionary knows the command (an answer is matched by its
+                // identifiers only, so a mangled command code may get here).
+                assert!(
+                    message.is_validated()
+                        || base::Base.command(message.command_code(), false).is_none(),
+                    "an answer of a known command handed over unvalidated"
+                );
             }
             Incoming::Request { message, duplicate } => {
                 assert!(message.is_request());
+                assert!(message.is_validated(), "handed over marked validated");
                 message
                     .validate(&base::Base)
                     .expect("requests handed over are valid");
                 self.cov.duplicates += u32::from(duplicate);
+            }
+            Incoming::InvalidAnswer { token, error } => {
+                // New: answers are validated; one that is not ends its request.
+                self.cov.invalid_answers += 1;
+                let (hbh, e2e) = self.end(token);
+                self.invalid.insert(token);
+                assert_eq!(ids_of(bytes), Some((hbh, e2e)));
+                assert!(
+                    Message::new_checked(bytes)
+                        .and_then(|m| m.validated(&base::Base))
+                        .is_err(),
+                    "InvalidAnswer for a valid answer ({error:?})"
+                );
             }
             Incoming::Rejected(_) => self.cov.rejected += 1,
             Incoming::Handled | Incoming::Dropped(_) => {}
@@ -744,7 +398,14 @@ impl<'c> H<'c> {
         self.now = target;
     }
 
-    fn send(&mut self, app: u32, retransmit: bool, shape: ReqShape, e2e: u32) {
+    fn send(
+        &mut self,
+        app: u32,
+        retransmit: bool,
+        shape: ReqShape,
+        e2e: u32,
+        wait: Option<Duration>,
+    ) {
         let token = self.next_token;
         self.next_token += 1;
         let mut bytes = match shape {
@@ -765,7 +426,12 @@ impl<'c> H<'c> {
         let open = self.peer.is_open();
         let len = self.peer.pending_len();
         let allowed = app == 0 || self.peer.peer_info().allows(app);
-        match self.peer.send_request(self.now(), &mut bytes, token) {
+        // The request's own deadline (saturating for absurd waits).
+        let deadline = self.now() + wait.unwrap_or(self.request_timeout);
+        match self
+            .peer
+            .send_request(self.now(), &mut bytes, token, deadline)
+        {
             Ok(hbh) => {
                 assert!(open && len < P && allowed);
                 assert!(matches!(shape, ReqShape::Valid));
@@ -780,6 +446,10 @@ impl<'c> H<'c> {
                     "Hop-by-Hop ids of pending requests are unique"
                 );
                 self.outstanding.insert(token, (hbh, got_e2e));
+                if self.deadlines.values().any(|&d| d > deadline) {
+                    self.cov.deadlines_crossed += 1;
+                }
+                self.deadlines.insert(token, deadline);
                 self.accepted.insert(token);
                 self.cov.accepted += 1;
                 assert_eq!(self.peer.pending_len(), len + 1);
@@ -793,6 +463,7 @@ impl<'c> H<'c> {
                 assert!(open && !matches!(shape, ReqShape::Valid))
             }
             Err(SendError::ApplicationNotSupported) => assert!(open && !allowed),
+            Err(e) => panic!("unexpected send error {e:?}"),
         }
         assert!(self.peer.pending_len() <= P);
     }
@@ -854,6 +525,7 @@ impl<'c> H<'c> {
                     e2e_ok: true,
                     rc: 2001,
                     error: false,
+                    complete: true,
                 });
                 set_ids(&mut m, hbh, e2e);
                 self.deliver(&m, true);
@@ -955,6 +627,7 @@ impl<'c> H<'c> {
                 e2e_ok,
                 rc,
                 error,
+                complete,
             } => {
                 let ids = if self.outstanding.is_empty() {
                     (rh, rh)
@@ -976,8 +649,10 @@ impl<'c> H<'c> {
                         .put(
                             &base::ACCOUNTING_RECORD_TYPE,
                             AccountingRecordType::EventRecord,
-                        )
-                        .put(&base::ACCOUNTING_RECORD_NUMBER, 1);
+                        );
+                    if complete {
+                        b.put(&base::ACCOUNTING_RECORD_NUMBER, 1);
+                    }
                 })
             }
             Kind::Garbage {
@@ -1000,37 +675,18 @@ impl<'c> H<'c> {
     }
 }
 
-fn apply_mangle(mut m: Vec<u8>, mangle: &Mangle) -> Vec<u8> {
-    match *mangle {
-        Mangle::None => {}
-        Mangle::Truncate(n, fix) => {
-            let n = n % m.len().max(1);
-            m.truncate(n);
-            if fix && m.len() >= 4 {
-                let l = m.len() as u32;
-                m[1..4].copy_from_slice(&l.to_be_bytes()[1..]);
-            }
-        }
-        Mangle::Flip(p, x) => {
-            if !m.is_empty() {
-                let i = p % m.len();
-                m[i] ^= x;
-            }
-        }
-        Mangle::Append(ref v) => m.extend_from_slice(v),
-    }
-    m
-}
-
 fn run(cfg: &Cfg, ops: &[Op]) -> Coverage {
     let config = peer_config(cfg);
     let mut h = H {
-        peer: Peer::new(&config, cfg.role, Instant::ZERO),
+        peer: Peer::new(config, cfg.role, Instant::ZERO),
+        request_timeout: cfg.request_timeout,
         now: 0,
         next_token: 1,
         outstanding: BTreeMap::new(),
+        deadlines: BTreeMap::new(),
         accepted: BTreeSet::new(),
         ended: BTreeSet::new(),
+        invalid: BTreeSet::new(),
         wire: Vec::new(),
         rx: Vec::new(),
         last_req: BTreeMap::new(),
@@ -1063,7 +719,8 @@ fn run(cfg: &Cfg, ops: &[Op]) -> Coverage {
                 retransmit,
                 shape,
                 e2e,
-            } => h.send(*app, *retransmit, *shape, *e2e),
+                wait,
+            } => h.send(*app, *retransmit, *shape, *e2e, *wait),
             Op::Deliver {
                 kind,
                 mangle,
@@ -1082,8 +739,39 @@ fn run(cfg: &Cfg, ops: &[Op]) -> Coverage {
                     original[4] &= !CommandFlags::RETRANSMIT.0;
                     h.deliver(&original, *stream);
                 }
+                // An unmangled answer to a pending request (not glued to
+                // earlier bytes in the stream buffer): it fails
+                // validation exactly when it is a success answer (2xxx, no
+                // E bit) without Accounting-Record-Number; a failure answer
+                // needs only the <answer-message> AVPs.
+                let expect = match (kind, mangle) {
+                    (
+                        &Kind::AppAns {
+                            pick,
+                            e2e_ok: true,
+                            rc,
+                            error,
+                            complete,
+                        },
+                        Mangle::None,
+                    ) if !h.outstanding.is_empty() && (!*stream || h.rx.is_empty()) => {
+                        let n = h.outstanding.len();
+                        let token = *h.outstanding.keys().nth(pick % n).unwrap();
+                        Some((token, !complete && (2000..3000).contains(&rc) && !error))
+                    }
+                    _ => None,
+                };
                 let m = apply_mangle(m, mangle);
                 h.deliver(&m, *stream);
+                if let Some((token, invalid)) = expect {
+                    if h.ended.contains(&token) {
+                        assert_eq!(
+                            h.invalid.contains(&token),
+                            invalid,
+                            "token {token}: InvalidAnswer iff the answer is invalid"
+                        );
+                    }
+                }
             }
             Op::Random { bytes, stream } => h.deliver(bytes, *stream),
             Op::Establish => h.establish(),
@@ -1091,7 +779,7 @@ fn run(cfg: &Cfg, ops: &[Op]) -> Coverage {
             Op::Burst(n) => {
                 for i in 0..*n {
                     let app = if i % 2 == 0 { 3 } else { 4 };
-                    h.send(app, false, ReqShape::Valid, u32::from(i));
+                    h.send(app, false, ReqShape::Valid, u32::from(i), None);
                 }
             }
         }
@@ -1156,6 +844,8 @@ fn random_interleavings() {
     assert!(t.duplicates >= 5, "{t:?}");
     assert!(t.overflow >= 1, "{t:?}");
     assert!(t.framing_closed >= 20, "{t:?}");
+    assert!(t.invalid_answers >= 8, "{t:?}");
+    assert!(t.deadlines_crossed >= 10, "{t:?}");
 }
 
 /// A fixed, long script through the states the random walk reaches only
@@ -1207,6 +897,7 @@ fn scripted_walk_through_every_state() {
             retransmit: false,
             shape: ReqShape::Valid,
             e2e: n,
+            wait: None,
         };
         let mut ops = open(role);
         ops.extend([send(1), send(2), send(3), send(4), send(5)]);
@@ -1354,6 +1045,7 @@ fn extreme_timers() {
                     retransmit: false,
                     shape: ReqShape::Valid,
                     e2e: 0,
+                    wait: None,
                 });
                 ops.push(Op::AdvanceFiring(7_000, true));
                 ops.push(Op::Timers);

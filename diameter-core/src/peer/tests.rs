@@ -1,5 +1,5 @@
 //! Unit tests of the peer machine (the integration tests in
-//! `tests/peer.rs` drive it through every state).
+//! `tests/peer_*.rs` drive it through every state).
 
 use super::*;
 use crate::dict::base;
