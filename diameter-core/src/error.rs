@@ -29,9 +29,14 @@ pub enum ErrorKind {
     /// An AVP's length is below its header size, runs past its container, or
     /// does not fit the data type's fixed size: 5014 DIAMETER_INVALID_AVP_LENGTH (§7.1.5).
     InvalidAvpLength,
-    /// An AVP's value is not valid for its type (bad UTF-8, bad URI, grouped
-    /// AVPs nested deeper than the configured bound): 5004 DIAMETER_INVALID_AVP_VALUE.
+    /// An AVP's value is not valid for its type (bad UTF-8, bad URI):
+    /// 5004 DIAMETER_INVALID_AVP_VALUE.
     InvalidAvpValue,
+    /// Grouped AVPs nested deeper than this receiver handles
+    /// ([`crate::ParseConfig::max_depth`]): RFC 6733 sets no limit, so the
+    /// message is not invalid; the receiver cannot comply. 5012
+    /// DIAMETER_UNABLE_TO_COMPLY.
+    NestingTooDeep,
     /// An AVP with the M bit that the dictionary does not know:
     /// 5001 DIAMETER_AVP_UNSUPPORTED (§7.1.5).
     AvpUnsupported,
@@ -72,6 +77,7 @@ impl ErrorKind {
             ErrorKind::InvalidAvpBits => ResultCode::INVALID_AVP_BITS,
             ErrorKind::InvalidAvpLength => ResultCode::INVALID_AVP_LENGTH,
             ErrorKind::InvalidAvpValue => ResultCode::INVALID_AVP_VALUE,
+            ErrorKind::NestingTooDeep => ResultCode::UNABLE_TO_COMPLY,
             ErrorKind::AvpUnsupported => ResultCode::AVP_UNSUPPORTED,
             ErrorKind::MissingAvp => ResultCode::MISSING_AVP,
             ErrorKind::TooManyAvps => ResultCode::AVP_OCCURS_TOO_MANY_TIMES,
@@ -186,6 +192,7 @@ impl fmt::Display for Error {
             ErrorKind::InvalidAvpBits => "invalid AVP flag bits",
             ErrorKind::InvalidAvpLength => "invalid AVP length",
             ErrorKind::InvalidAvpValue => "invalid AVP value",
+            ErrorKind::NestingTooDeep => "grouped AVPs nested too deep",
             ErrorKind::AvpUnsupported => "unsupported AVP with the M bit",
             ErrorKind::MissingAvp => "missing required AVP",
             ErrorKind::TooManyAvps => "AVP occurs too many times",

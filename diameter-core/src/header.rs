@@ -315,8 +315,11 @@ impl HeaderRepr {
     }
 
     /// Parse and check a header: version 1 (5011), length at least 20, a
-    /// multiple of 4 and within `bytes` (5015), no reserved bits and no E bit
-    /// on a request (3008). Returns the header and the message length.
+    /// multiple of 4 and within `bytes` (5015), no E bit on a request
+    /// (3008). The reserved command flag bits "MUST be set to zero and
+    /// ignored by the receiver" (RFC 6733 §3): they are kept in the flags
+    /// but not checked here (see `ParseConfig::strict_command_flags`).
+    /// Returns the header and the message length.
     pub fn parse(bytes: &[u8]) -> Result<(HeaderRepr, usize), Error> {
         let h = Header::new_checked(bytes)?;
         if h.version() != VERSION {
@@ -327,7 +330,7 @@ impl HeaderRepr {
             return Err(Error::new(ErrorKind::InvalidMessageLength));
         }
         let flags = h.flags();
-        if flags.0 & CommandFlags::RESERVED.0 != 0 || (flags.is_request() && flags.is_error()) {
+        if flags.is_request() && flags.is_error() {
             return Err(Error::new(ErrorKind::InvalidHeaderBits));
         }
         Ok((
@@ -393,7 +396,9 @@ mod tests {
         assert_eq!(k(&hdr(1, 21, 0x80)), ErrorKind::InvalidMessageLength);
         assert_eq!(k(&hdr(1, 16, 0x80)), ErrorKind::InvalidMessageLength);
         assert_eq!(k(&hdr(1, 24, 0x80)), ErrorKind::InvalidMessageLength);
-        assert_eq!(k(&hdr(1, 20, 0x81)), ErrorKind::InvalidHeaderBits);
+        // reserved bits are ignored here (RFC 6733 §3), kept in the flags
+        let (h, _) = HeaderRepr::parse(&hdr(1, 20, 0x81)).unwrap();
+        assert_eq!(h.flags.0, 0x81);
         assert_eq!(k(&hdr(1, 20, 0xa0)), ErrorKind::InvalidHeaderBits);
         assert_eq!(k(&hdr(1, 20, 0x80)[..19]), ErrorKind::InvalidMessageLength);
         // E bit on an answer is fine.

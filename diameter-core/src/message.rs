@@ -25,7 +25,20 @@ use crate::types::{AvpType, DataType};
 const FAILED_AVP: u32 = 279;
 
 /// Default bound on Grouped AVP nesting (the message body is depth 0).
-pub const DEFAULT_MAX_DEPTH: u8 = 16;
+///
+/// RFC 6733 sets no limit and other stacks accept deep but valid chains
+/// (a Multiple-Services-Credit-Control inside another through its
+/// `*[ AVP ]`, 200 deep), so hosted targets handle 256 levels: about
+/// 100 KiB of stack at most in a release build, well within a thread's
+/// default 2 MiB. Bare-metal targets (`target_os = "none"`), whose stacks
+/// are a few KiB, keep 16; set [`ParseConfig::max_depth`] to what your
+/// stack allows.
+#[cfg(not(target_os = "none"))]
+pub const DEFAULT_MAX_DEPTH: u16 = 256;
+/// Default bound on Grouped AVP nesting on bare metal (see the hosted
+/// value's docs).
+#[cfg(target_os = "none")]
+pub const DEFAULT_MAX_DEPTH: u16 = 16;
 
 /// Parser settings. Strict by default; leniency is opt-in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,19 +46,33 @@ pub const DEFAULT_MAX_DEPTH: u8 = 16;
 pub struct ParseConfig {
     /// Deepest Grouped AVP nesting accepted; deeper is 5004 on the AVP
     /// that crosses the bound. Never a stack overflow.
-    pub max_depth: u8,
+    pub max_depth: u16,
     /// Reject AVPs whose five reserved flag bits are set (3009). RFC 6733
     /// §4.1 says receivers ignore them, so set this to `false` for peers
     /// that send garbage there.
     pub strict_reserved_bits: bool,
+    /// Reject messages whose four reserved command flag bits are set
+    /// (3008). Off by default: RFC 6733 §3 says they "MUST be set to zero
+    /// and ignored by the receiver", and freeDiameter and Erlang/OTP accept
+    /// them.
+    pub strict_command_flags: bool,
 }
 
 impl ParseConfig {
-    /// The defaults: depth 16, strict reserved bits.
+    /// The defaults: depth [`DEFAULT_MAX_DEPTH`], strict reserved AVP
+    /// bits, reserved command flag bits ignored.
     pub const DEFAULT: ParseConfig = ParseConfig {
         max_depth: DEFAULT_MAX_DEPTH,
         strict_reserved_bits: true,
+        strict_command_flags: false,
     };
+
+    fn check_command_flags(&self, flags: CommandFlags) -> Result<(), Error> {
+        if self.strict_command_flags && flags.0 & CommandFlags::RESERVED.0 != 0 {
+            return Err(Error::new(ErrorKind::InvalidHeaderBits));
+        }
+        Ok(())
+    }
 }
 
 impl Default for ParseConfig {
@@ -244,6 +271,7 @@ impl<'a> Message<'a> {
         if len != bytes.len() {
             return Err(Error::new(ErrorKind::InvalidMessageLength));
         }
+        config.check_command_flags(header.flags)?;
         let body = AvpSet::new(&bytes[HEADER_LEN..], HEADER_LEN as u32);
         check_headers(body, dict, config, 0)?;
         Ok(Message {
@@ -349,6 +377,7 @@ impl<'a> Message<'a> {
         dict: &D,
         config: &ParseConfig,
     ) -> Result<(), Error> {
+        config.check_command_flags(self.flags())?;
         match dict.command(self.command_code(), self.is_request()) {
             Some(def) => self.validate_command(def, dict, config),
             None if self.flags().is_error() => validate_set(
@@ -407,6 +436,7 @@ impl<'a> Message<'a> {
         dict: &D,
         config: &ParseConfig,
     ) -> Result<(), Error> {
+        config.check_command_flags(self.flags())?;
         if def.request != self.is_request() {
             return Err(Error::new(ErrorKind::InvalidHeaderBits));
         }
@@ -466,7 +496,7 @@ fn check_headers<D: Dictionary>(
     set: AvpSet<'_>,
     dict: &D,
     config: &ParseConfig,
-    depth: u8,
+    depth: u16,
 ) -> Result<(), Error> {
     for avp in set.iter() {
         let avp = avp?;
@@ -476,7 +506,7 @@ fn check_headers<D: Dictionary>(
         if let Some(info) = dict.avp(avp.code(), avp.vendor()) {
             if info.data_type == DataType::Grouped {
                 if depth >= config.max_depth {
-                    return Err(avp.error(ErrorKind::InvalidAvpValue));
+                    return Err(avp.error(ErrorKind::NestingTooDeep));
                 }
                 if avp.is(FAILED_AVP, 0) {
                     check_failed_avp(avp.group_set(), config, depth + 1)?;
@@ -494,7 +524,7 @@ fn check_headers<D: Dictionary>(
 /// offending AVP header and a zero filled payload", so a Grouped AVP inside
 /// Failed-AVP is not parsed (freeDiameter zero-fills them). Failed-AVPs
 /// nested in Failed-AVP are descended, so the depth bound still holds.
-fn check_failed_avp(set: AvpSet<'_>, config: &ParseConfig, depth: u8) -> Result<(), Error> {
+fn check_failed_avp(set: AvpSet<'_>, config: &ParseConfig, depth: u16) -> Result<(), Error> {
     for avp in set.iter() {
         let avp = avp?;
         if config.strict_reserved_bits && avp.flags().0 & crate::AvpFlags::RESERVED.0 != 0 {
@@ -502,7 +532,7 @@ fn check_failed_avp(set: AvpSet<'_>, config: &ParseConfig, depth: u8) -> Result<
         }
         if avp.is(FAILED_AVP, 0) {
             if depth >= config.max_depth {
-                return Err(avp.error(ErrorKind::InvalidAvpValue));
+                return Err(avp.error(ErrorKind::NestingTooDeep));
             }
             check_failed_avp(avp.group_set(), config, depth + 1)?;
         }
@@ -516,7 +546,7 @@ pub fn validate_set<D: Dictionary>(
     grammar: &Grammar,
     dict: &D,
     config: &ParseConfig,
-    depth: u8,
+    depth: u16,
 ) -> Result<(), Error> {
     validate_rules(set, grammar, dict, config, depth, Required::All)
 }
@@ -526,7 +556,7 @@ fn validate_rules<D: Dictionary>(
     grammar: &Grammar,
     dict: &D,
     config: &ParseConfig,
-    depth: u8,
+    depth: u16,
     required: Required,
 ) -> Result<(), Error> {
     let rules = grammar.rules;
@@ -547,7 +577,7 @@ fn validate_rules<D: Dictionary>(
                 // its headers were checked by the parser, not its content.
                 if info.data_type == DataType::Grouped {
                     if depth >= config.max_depth {
-                        return Err(avp.error(ErrorKind::InvalidAvpValue));
+                        return Err(avp.error(ErrorKind::NestingTooDeep));
                     }
                     if avp.is(FAILED_AVP, 0) {
                         check_failed_avp(avp.group_set(), config, depth + 1)?;

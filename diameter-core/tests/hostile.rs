@@ -197,6 +197,8 @@ enum Api {
     Parse,
     /// `Message::parse_with(&bytes, &base::Base)`
     ParseWith,
+    /// `parse_with_config` with `strict_command_flags`.
+    ParseStrict,
     /// `Message::parse(&bytes)` must succeed, then `validate(&base::Base)`.
     Validate,
     /// `Framer::new(max).check(&bytes)`
@@ -492,14 +494,23 @@ fn rows() -> Vec<Row> {
     }
     // -- header bits (3008)
     for bit in [0x01u8, 0x02, 0x04, 0x08] {
+        let m = {
+            let mut m = dwr();
+            m[4] |= bit;
+            m
+        };
+        // RFC 6733 §3: "MUST be set to zero and ignored by the receiver"
+        // (issue 9.3): accepted by default, 3008 only when strict.
         t.push(row(
-            format!("reserved command flag 0x{bit:02x}"),
-            {
-                let mut m = dwr();
-                m[4] |= bit;
-                m
-            },
+            format!("reserved command flag 0x{bit:02x} ignored"),
+            m.clone(),
             Parse,
+            Expect::Accept(None),
+        ));
+        t.push(row(
+            format!("reserved command flag 0x{bit:02x}, strict"),
+            m,
+            ParseStrict,
             rej(3008, At::Header),
         ));
     }
@@ -595,27 +606,30 @@ fn rows() -> Vec<Row> {
         Validate,
         Expect::Accept(Some(77)),
     ));
-    // -- nesting depth (5004 at the AVP that crosses the bound, no overflow)
-    // The body is depth 0; a Grouped AVP at depth 16 is one too deep.
-    let deep_at = o + 16 * 8;
+    // -- nesting depth (issue 9.4: RFC 6733 sets no limit, so a receiver
+    // that keeps one answers 5012 UNABLE_TO_COMPLY at the AVP that crosses
+    // it, never a stack overflow; the bound is 256 on hosted targets)
+    // The body is depth 0; a Grouped AVP at depth 256 is one too deep.
+    let max = usize::from(diameter_core::message::DEFAULT_MAX_DEPTH);
+    let deep_at = o + max * 8;
     t.push(row(
-        "Failed-AVP nested 16 deep is accepted",
-        append(dwr(), &nested(279, 16, &[])),
+        "Failed-AVP nested 256 deep is accepted",
+        append(dwr(), &nested(279, max, &[])),
         ParseWith,
         Expect::Accept(Some(279)),
     ));
     t.push(row(
-        "Failed-AVP nested 17 deep",
-        append(dwr(), &nested(279, 17, &[])),
+        "Failed-AVP nested 257 deep",
+        append(dwr(), &nested(279, max + 1, &[])),
         ParseWith,
-        rej(5004, avp_at(deep_at, 279)),
+        rej(5012, avp_at(deep_at, 279)),
     ));
     t.push(Row {
         ..row(
             "Failed-AVP nested 1000 deep (parse_with)",
             append(dwr(), &nested(279, 1000, &[])),
             ParseWith,
-            rej(5004, avp_at(deep_at, 279)),
+            rej(5012, avp_at(deep_at, 279)),
         )
     });
     t.push(Row {
@@ -623,7 +637,7 @@ fn rows() -> Vec<Row> {
             "Failed-AVP nested 1000 deep (validate)",
             append(dwr(), &nested(279, 1000, &avp(278, 0x40, None, &[0; 4]))),
             Validate,
-            rej(5004, avp_at(deep_at, 279)),
+            rej(5012, avp_at(deep_at, 279)),
         )
     });
     t.push(Row {
@@ -631,7 +645,7 @@ fn rows() -> Vec<Row> {
             "Proxy-Info nested 1000 deep",
             append(dwr(), &nested(284, 1000, &[])),
             ParseWith,
-            rej(5004, avp_at(deep_at, 284)),
+            rej(5012, avp_at(deep_at, 284)),
         )
     });
     t.push(Row {
@@ -639,7 +653,7 @@ fn rows() -> Vec<Row> {
             "Failed-AVP nested 100000 deep (parse_with)",
             append(dwr(), &nested(279, 100_000, &[])),
             ParseWith,
-            rej(5004, avp_at(deep_at, 279)),
+            rej(5012, avp_at(deep_at, 279)),
         )
     });
     t.push(Row {
@@ -647,7 +661,7 @@ fn rows() -> Vec<Row> {
             "Failed-AVP nested 100000 deep (validate)",
             append(dwr(), &nested(279, 100_000, &[])),
             Validate,
-            rej(5004, avp_at(deep_at, 279)),
+            rej(5012, avp_at(deep_at, 279)),
         )
     });
     // -- values (5004)
@@ -939,6 +953,13 @@ fn run(r: &Row) -> Result<Option<Message<'_>>, Error> {
     match r.api {
         Api::Parse => Message::parse(&r.bytes).map(Some),
         Api::ParseWith => Message::parse_with(&r.bytes, &base::Base).map(Some),
+        Api::ParseStrict => {
+            let strict = diameter_core::ParseConfig {
+                strict_command_flags: true,
+                ..diameter_core::ParseConfig::DEFAULT
+            };
+            Message::parse_with_config(&r.bytes, &base::Base, &strict).map(Some)
+        }
         Api::Validate => {
             let m = Message::parse(&r.bytes).unwrap_or_else(|e| {
                 panic!("{}: expected to parse before validate, got {e}", r.name)
@@ -1316,8 +1337,12 @@ fn e_bit_answers_follow_the_answer_message_grammar() {
         ("CER", cer_with(&[], |_| {})),
         ("ACR", acr_with(&[], |_| {})),
     ] {
-        req[4] |= 0x01; // reserved bit: 3008
-        let e = Message::parse(&req).unwrap_err();
+        req[4] |= 0x01; // reserved bit: 3008 when strict
+        let strict = diameter_core::ParseConfig {
+            strict_command_flags: true,
+            ..diameter_core::ParseConfig::DEFAULT
+        };
+        let e = Message::parse_with_config(&req, &base::Base, &strict).unwrap_err();
         assert_eq!(e.result_code().get(), 3008);
         let mut buf = vec![0u8; 1024];
         let ans = error_answer(&req, &e, &ME, &base::Base, &mut buf)
