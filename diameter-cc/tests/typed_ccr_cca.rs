@@ -354,7 +354,9 @@ fn missing_service_context_id_is_5005_naming_461() {
     let cca = Cca::decode(&parse(ans)).unwrap();
     assert_eq!(cca.result_code.get(), 5005);
     assert_eq!(cca.session_id, SID);
-    assert_eq!(cca.cc_request_type, None);
+    // Without the E bit the answer follows the CCA grammar (RFC 6733
+    // §7.2): error_answer echoes the request's CC-Request-Type.
+    assert_eq!(cca.cc_request_type, Some(CcRequestType::Initial));
     let failed = cca.failed_avp.unwrap();
     assert_eq!(failed.iter().next().unwrap().unwrap().code(), 461);
 }
