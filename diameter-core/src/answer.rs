@@ -41,6 +41,11 @@ pub struct Identity<'a> {
 /// Largest zero-filled payload written for a Failed-AVP example.
 const MAX_EXAMPLE: usize = 16;
 
+/// Largest offending AVP payload copied into Failed-AVP: a longer one is
+/// answered with the zero-filled example (§7.5 allows it), so an error
+/// answer always fits a peer's transmit buffer, whatever the request.
+pub const MAX_FAILED_AVP_ECHO: usize = 256;
+
 /// Start the answer to the raw request `request` for `err`.
 ///
 /// Fails with [`EncodeError::InvalidValue`] when `request` has fewer than
@@ -202,7 +207,9 @@ fn put_failed_avp<D: Dictionary>(
                     .get(off + 5..off + 8)
                     .map(|l| u32::from_be_bytes([0, l[0], l[1], l[2]]))
                     .is_some_and(|l| l == avp.len && l as usize >= hdr);
-            raw.filter(|_| intact).and_then(|raw| raw.get(hdr..))
+            raw.filter(|_| intact)
+                .and_then(|raw| raw.get(hdr..))
+                .filter(|data| data.len() <= MAX_FAILED_AVP_ECHO)
         }
     };
     b.grouped(&base::FAILED_AVP, |g| match echo {

@@ -355,7 +355,9 @@ fn dpr_from(side: Side, cause: DisconnectCause) -> Pair {
             p.start();
             assert_eq!(p.take_events(I), [Event::Connect, Event::Up]);
         }
-        (R, DisconnectCause::DoNotWantToTalkToYou) => {
+        // Issue 9.16, RFC 6733 §5.4.3: after BUSY or
+        // DO_NOT_WANT_TO_TALK_TO_YOU the receiver SHOULD NOT reconnect.
+        (R, DisconnectCause::DoNotWantToTalkToYou | DisconnectCause::Busy) => {
             p.advance_to(t + backoff - 1);
             assert_eq!(
                 p.take_events(I),
@@ -368,6 +370,7 @@ fn dpr_from(side: Side, cause: DisconnectCause) -> Pair {
             assert_eq!(p.take_events(I), [Event::Connect, Event::Up]);
         }
         (R, _) => {
+            // REBOOTING: reconnect after Tc.
             p.advance_to(t + 30_000 - 1);
             assert_eq!(p.take_events(I), NO_EVENTS);
             p.advance_to(t + 30_000);

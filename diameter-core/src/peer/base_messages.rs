@@ -106,7 +106,10 @@ impl<const P: usize, const TX: usize> Peer<P, TX> {
                 .put(&base::ORIGIN_REALM, l.origin_realm.as_str());
         });
         self.event(Event::PeerDisconnecting(cause));
-        if cause == 2 {
+        // RFC 6733 §5.4.3: after BUSY (1) or DO_NOT_WANT_TO_TALK_TO_YOU (2)
+        // the receiver "SHOULD NOT attempt reconnection"; after REBOOTING
+        // (0) it may, after Tc.
+        if cause == 1 || cause == 2 {
             self.not_before = Some(now + self.config.do_not_want_backoff);
         }
         self.watchdog.stop();

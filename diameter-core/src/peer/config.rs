@@ -40,8 +40,10 @@ pub struct PeerConfig {
     pub dpa_timeout: Duration,
     /// Delay before reconnecting after a closed connection (Tc, default 30 s).
     pub reconnect_interval: Duration,
-    /// After the peer sent DO_NOT_WANT_TO_TALK_TO_YOU, no reconnect for this
-    /// long (default 1 h).
+    /// After the peer sent a DPR with BUSY or DO_NOT_WANT_TO_TALK_TO_YOU
+    /// (RFC 6733 §5.4.3: "SHOULD NOT attempt reconnection"), no automatic
+    /// reconnect for this long (default 1 h); `Peer::allow_reconnect` and
+    /// `start` reconnect at once when the application needs the peer.
     pub do_not_want_backoff: Duration,
     /// Responder: Origin-Host patterns accepted; both lists empty = anyone.
     pub allowed_hosts: heapless::Vec<Pattern, MAX_ALLOWED>,

@@ -32,8 +32,8 @@
 //! fails, for retransmission on another peer with the T flag (§5.5.4).
 //!
 //! Memory is fixed: `P` pending requests (a power of two), a duplicate
-//! window of `P` entries and a `TX`-byte buffer for the machine's own
-//! messages. No allocation, no panics on any input or event sequence.
+//! window of [`DUPLICATE_ENTRIES`] requests and a `TX`-byte buffer for the
+//! machine's own messages. No allocation, no panics on any input or event sequence.
 //!
 //! ```
 //! use diameter_core::peer::{Peer, PeerConfig, Role, Event, App, LocalIdentity};
@@ -61,6 +61,7 @@ pub use capabilities::{
     MAX_PRODUCT, MAX_VENDORS, RELAY,
 };
 pub use config::{Pattern, PeerConfig, MAX_ALLOWED, MAX_PATTERN};
+pub use pending::DUPLICATE_ENTRIES;
 pub use watchdog::{Watchdog, WatchdogAction, WatchdogState};
 
 use crate::answer::error_answer;
@@ -299,7 +300,7 @@ pub struct Peer<const P: usize, const TX: usize = 4096> {
     not_before: Option<Instant>,
     peer: PeerInfo,
     pending: Pending<P>,
-    dups: DuplicateWindow<P>,
+    dups: DuplicateWindow,
     ids: Ids,
     events: heapless::Deque<Event, EVENTS>,
     tx: TxBuf<TX>,

@@ -115,14 +115,27 @@ impl<const P: usize> Pending<P> {
     }
 }
 
-/// The requests received in the last [`super::PeerConfig::duplicate_window`],
-/// at most `P` of them, as hashes of (Session-Id, Origin-Host, End-to-End).
+/// Requests remembered for duplicate detection, at most (RFC 6733
+/// Appendix C): 512 on hosted targets (4 KiB), 32 on bare metal.
+#[cfg(not(target_os = "none"))]
+pub const DUPLICATE_ENTRIES: usize = 512;
+/// Requests remembered for duplicate detection on bare metal.
+#[cfg(target_os = "none")]
+pub const DUPLICATE_ENTRIES: usize = 32;
+
+/// The requests received in the last [`super::PeerConfig::duplicate_window`]
+/// (RFC 6733 Appendix C), as 32-bit hashes of (Session-Id, Origin-Host,
+/// End-to-End) with their arrival second: [`DUPLICATE_ENTRIES`] of them at
+/// most, so when more than that arrive within the window the oldest are
+/// forgotten early. A collision of two hashes (one in 2^32) marks a new
+/// request as a possible duplicate; the flag is advisory (sessions detect
+/// duplicates by their own request numbers).
 #[derive(Debug)]
-pub(crate) struct DuplicateWindow<const P: usize> {
-    seen: heapless::Deque<(u64, Instant), P>,
+pub(crate) struct DuplicateWindow {
+    seen: heapless::Deque<(u32, u32), DUPLICATE_ENTRIES>,
 }
 
-impl<const P: usize> DuplicateWindow<P> {
+impl DuplicateWindow {
     pub(crate) const fn new() -> Self {
         DuplicateWindow {
             seen: heapless::Deque::new(),
@@ -138,8 +151,10 @@ impl<const P: usize> DuplicateWindow<P> {
         origin_host: &str,
         end_to_end: u32,
     ) -> bool {
+        let secs = (now.0 / 1000) as u32;
+        let window = window.as_secs().min(u64::from(u32::MAX)) as u32;
         while let Some(&(_, t)) = self.seen.front() {
-            if now.since(t) > window {
+            if secs.wrapping_sub(t) > window {
                 self.seen.pop_front();
             } else {
                 break;
@@ -150,13 +165,14 @@ impl<const P: usize> DuplicateWindow<P> {
         core::hash::Hasher::write(&mut h, &[0]);
         h.write_lowercase(origin_host.as_bytes());
         core::hash::Hasher::write(&mut h, &end_to_end.to_be_bytes());
-        let key = core::hash::Hasher::finish(&h);
+        let full = core::hash::Hasher::finish(&h);
+        let key = (full ^ (full >> 32)) as u32;
         let seen = self.seen.iter().any(|&(k, _)| k == key);
         if !seen {
             if self.seen.is_full() {
                 self.seen.pop_front();
             }
-            let _ = self.seen.push_back((key, now));
+            let _ = self.seen.push_back((key, secs));
         }
         seen
     }

@@ -188,7 +188,9 @@ impl Watchdog {
             }
             WatchdogState::Reopen if is_dwa => {
                 self.pending = false;
-                self.num_dwa = self.num_dwa.max(0).saturating_add(1);
+                // From -1 after a missed DWA: four DWAs then (RFC 3539
+                // §3.4.1), three otherwise.
+                self.num_dwa = self.num_dwa.saturating_add(1);
                 if self.num_dwa >= REOPEN_DWAS as i8 {
                     self.state = WatchdogState::Okay;
                     a.failback = true;
@@ -305,6 +307,30 @@ mod tests {
         assert_eq!(w.state(), WatchdogState::Reopen);
         assert!(w.on_receive(t, true).send_dwr);
         assert!(w.on_receive(t, true).send_dwr);
+        assert!(w.on_receive(t, true).failback);
+        assert_eq!(w.state(), WatchdogState::Okay);
+    }
+
+    /// Issue 9.20, RFC 3539 §3.4.1: a DWR missed in REOPEN sets NumDWA to
+    /// -1, so four DWAs are needed before OKAY (it was clamped to 0: three).
+    #[test]
+    fn reopen_after_a_missed_dwa_needs_four_dwas() {
+        let mut w = Watchdog::new(TW_MIN, 3);
+        w.connection_up(at(0));
+        w.connection_down(at(1));
+        assert!(w.connection_up(at(2)).send_dwr);
+        assert_eq!(w.state(), WatchdogState::Reopen);
+        // no DWA within Tw: NumDWA = -1, the connection stays
+        let t = w.deadline().unwrap();
+        let a = w.on_timeout(t);
+        assert!(!a.close);
+        assert_eq!(w.state(), WatchdogState::Reopen);
+        // a DWA arrives late; then three more are needed
+        for i in 0..3 {
+            let a = w.on_receive(t, true);
+            assert!(a.send_dwr && !a.failback, "DWA {}", i + 1);
+            assert_eq!(w.state(), WatchdogState::Reopen);
+        }
         assert!(w.on_receive(t, true).failback);
         assert_eq!(w.state(), WatchdogState::Okay);
     }
