@@ -277,7 +277,10 @@ fn server_interim_interval_wins() {
     let times: Vec<u64> = sim.sent.iter().map(|s| s.at.0).collect();
     assert_eq!(times.len(), 3, "{times:?}");
     assert_eq!(times[0], 0);
-    assert!(times[1].abs_diff(25_000) <= 2_500 && times[2].abs_diff(50_000) <= 2_500, "{times:?}");
+    assert!(
+        times[1].abs_diff(25_000) <= 2_500 && times[2].abs_diff(50_000) <= 2_500,
+        "{times:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------

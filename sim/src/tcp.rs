@@ -81,7 +81,11 @@ impl<N: Node> TcpDriver<N> {
     }
 
     /// Drive until `done` holds or `timeout` passes; returns whether `done`.
-    pub fn run_until(&mut self, timeout: Duration, mut done: impl FnMut(&mut Self) -> bool) -> bool {
+    pub fn run_until(
+        &mut self,
+        timeout: Duration,
+        mut done: impl FnMut(&mut Self) -> bool,
+    ) -> bool {
         let end = StdInstant::now() + timeout;
         loop {
             self.step(Duration::from_millis(20));

@@ -334,28 +334,30 @@ impl Machine for PostpaidClient {
             .clock
             .timestamp(at)
             .ok_or(EncodeError::InvalidValue)
-            .and_then(|ts| super::write_ccr(
-            cx.node,
-            &CcrTarget {
-                destination_realm: c.destination_realm.as_str(),
-                destination_host: opt(&c.destination_host),
-                service_context_id: c.service_context_id.as_str(),
-                service_information: c.service_information,
-            },
-            self.session_id.as_str(),
-            &self.parties,
-            &CcrFields {
-                request_type: CcRequestType::Event,
-                number: 0,
-                timestamp: ts,
-                cause: Some(TerminationCause::Logout),
-                requested: Some(0),
-                // RFC 8506 §8.41: Requested-Action MUST be in a CCR-Event.
-                requested_action: Some(crate::dict::RequestedAction::DirectDebiting),
-                used: Some(self.duration),
-            },
-            buf,
-        ));
+            .and_then(|ts| {
+                super::write_ccr(
+                    cx.node,
+                    &CcrTarget {
+                        destination_realm: c.destination_realm.as_str(),
+                        destination_host: opt(&c.destination_host),
+                        service_context_id: c.service_context_id.as_str(),
+                        service_information: c.service_information,
+                    },
+                    self.session_id.as_str(),
+                    &self.parties,
+                    &CcrFields {
+                        request_type: CcRequestType::Event,
+                        number: 0,
+                        timestamp: ts,
+                        cause: Some(TerminationCause::Logout),
+                        requested: Some(0),
+                        // RFC 8506 §8.41: Requested-Action MUST be in a CCR-Event.
+                        requested_action: Some(crate::dict::RequestedAction::DirectDebiting),
+                        used: Some(self.duration),
+                    },
+                    buf,
+                )
+            });
         self.sent = true;
         self.attempts = self.attempts.saturating_add(1);
         match r {
