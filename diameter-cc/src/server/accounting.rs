@@ -339,7 +339,11 @@ pub enum AccountingServerEvent {
 
 /// How many EVENT records are remembered for duplicate detection: the
 /// last this many, whatever their age.
+#[cfg(not(target_os = "none"))]
 pub const RECENT_EVENTS: usize = 256;
+/// How many EVENT records are remembered on bare metal, where RAM is scarce.
+#[cfg(target_os = "none")]
+pub const RECENT_EVENTS: usize = 16;
 
 /// What every accounting session of a node shares: the settings, the
 /// counters, the recent EVENT records, and the sink (last, so that a

@@ -205,7 +205,11 @@ pub(crate) struct Answer {
 /// How many one-time events are remembered for duplicate detection: the
 /// last this many, whatever their age (a client under
 /// TERMINATE_OR_BUFFER may resend an event long after its first copy).
+#[cfg(not(target_os = "none"))]
 pub const RECENT_EVENTS: usize = 256;
+/// How many one-time events are remembered on bare metal, where RAM is scarce.
+#[cfg(target_os = "none")]
+pub const RECENT_EVENTS: usize = 16;
 const EVENTS: usize = 16;
 
 /// What every credit-control server session of a node shares: settings,
