@@ -5,6 +5,10 @@
 #   bash scripts/fuzz.sh run TARGET SECS  # one target, longer campaign
 #   bash scripts/fuzz.sh campaign SECS    # every target for SECS, two at a time
 #
+# Targets (see FUZZING.md): decode_message, roundtrip_structured,
+# framing_stream, peer_machine, cc_sessions, typed_messages, and endpoint
+# (a client and a server Endpoint joined by a fuzz-driven transport).
+#
 # The committed corpus under fuzz/corpus/TARGET is used as seeds, read-only;
 # new inputs go to a scratch directory (fuzz/target/corpus-work/TARGET).
 # Crashes land in fuzz/artifacts/TARGET and fail the run.
@@ -21,6 +25,12 @@ fi
 
 targets=$(cargo +nightly fuzz list)
 [ -n "$targets" ] || die "no fuzz targets"
+# Every target of FUZZING.md must be there (a target dropped from
+# fuzz/Cargo.toml would otherwise vanish from CI silently).
+for t in decode_message roundtrip_structured framing_stream peer_machine cc_sessions \
+  typed_messages endpoint; do
+  grep -qx "$t" <<<"$targets" || die "fuzz target $t is missing from fuzz/Cargo.toml"
+done
 
 run_one() { # target seconds
   local t=$1 secs=$2 work=target/corpus-work/$1

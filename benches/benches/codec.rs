@@ -9,13 +9,11 @@
 //! workspace root). One criterion group per message and direction
 //! (`decode/<msg>`, `encode/<msg>`), throughput in bytes. Before measuring,
 //! the binary checks that every encoder reproduces the input bytes exactly
-//! and prints allocations per operation, counted by the global allocator
-//! below. What each row does, and the results, are in `BENCHMARKS.md`.
+//! and prints allocations per operation, counted by the shared counting
+//! allocator of `diameter-sim` (installed below). What each row does, and the results, are in `BENCHMARKS.md`.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::io::Cursor;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -26,62 +24,27 @@ use diameter::avp::{
 use diameter::dictionary::{self, Dictionary};
 use diameter::{flags, ApplicationId, CommandCode, DiameterMessage};
 use diameter_benches::{self as b, Values, MESSAGES, TGPP};
+use diameter_sim::alloc::{allocations, assert_counting, CountingAlloc};
 
 // ---------------------------------------------------------------------------
-// Allocation counting. Counting is switched on only while `allocs_per_op`
-// runs, so the timed loops pay one relaxed load per allocation.
-
-struct CountingAlloc;
-
-static COUNTING: AtomicBool = AtomicBool::new(false);
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-static BYTES: AtomicU64 = AtomicU64::new(0);
-
-fn count(size: usize) {
-    if COUNTING.load(Relaxed) {
-        ALLOCS.fetch_add(1, Relaxed);
-        BYTES.fetch_add(size as u64, Relaxed);
-    }
-}
-
-// SAFETY: every call is forwarded unchanged to the system allocator.
-unsafe impl GlobalAlloc for CountingAlloc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count(layout.size());
-        System.alloc(layout)
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count(layout.size());
-        System.alloc_zeroed(layout)
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout)
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count(new_size);
-        System.realloc(ptr, layout, new_size)
-    }
-}
+// Allocation counting: the shared counting allocator of `diameter-sim`
+// (it counts only while `allocations` runs, on the measuring thread, so the
+// timed loops pay one thread-local check per allocation).
 
 #[global_allocator]
 static GLOBAL: CountingAlloc = CountingAlloc;
 
-/// Allocations (alloc + alloc_zeroed + realloc) and bytes requested per call
-/// of `f`, averaged over 100 calls after one warm-up call.
-fn allocs_per_op(mut f: impl FnMut()) -> (f64, f64) {
-    const N: u64 = 100;
+/// Allocations (alloc + alloc_zeroed + realloc) per call of `f`, averaged
+/// over 100 calls after one warm-up call.
+fn allocs_per_op(mut f: impl FnMut()) -> f64 {
+    const N: usize = 100;
     f();
-    ALLOCS.store(0, Relaxed);
-    BYTES.store(0, Relaxed);
-    COUNTING.store(true, Relaxed);
-    for _ in 0..N {
-        f();
-    }
-    COUNTING.store(false, Relaxed);
-    (
-        ALLOCS.load(Relaxed) as f64 / N as f64,
-        BYTES.load(Relaxed) as f64 / N as f64,
-    )
+    let ((), n) = allocations(|| {
+        for _ in 0..N {
+            f();
+        }
+    });
+    n as f64 / N as f64
 }
 
 // ---------------------------------------------------------------------------
@@ -329,7 +292,8 @@ fn inputs() -> Vec<Input> {
 fn check_and_report(inputs: &[Input], dict: &Arc<Dictionary>, ts: &Time) {
     let mut buf = vec![0u8; 8192];
     let mut out = Vec::with_capacity(8192);
-    println!("allocations per operation (count, bytes requested), 100 runs after one warm-up:");
+    assert_counting();
+    println!("allocations per operation, 100 runs after one warm-up:");
     for i in inputs {
         let bytes = &i.bytes[..];
         // Correctness, outside any timed loop.
@@ -351,7 +315,7 @@ fn check_and_report(inputs: &[Input], dict: &Arc<Dictionary>, ts: &Time) {
         assert_eq!(n_ours, n_theirs, "{}: AVPs visited differ", i.name);
         b::parse_validate(bytes).expect("our validate");
 
-        let rows: [(&str, (f64, f64)); 5] = [
+        let rows: [(&str, f64); 5] = [
             (
                 "ours_full_decode",
                 allocs_per_op(|| {
@@ -384,9 +348,9 @@ fn check_and_report(inputs: &[Input], dict: &Arc<Dictionary>, ts: &Time) {
                 }),
             ),
         ];
-        for (what, (n, sz)) in rows {
+        for (what, n) in rows {
             println!(
-                "  {:<12} {:>5} B {n_ours:>4} AVPs  {what:<22} {n:>7.1} allocs {sz:>9.1} B",
+                "  {:<12} {:>5} B {n_ours:>4} AVPs  {what:<22} {n:>7.1} allocs",
                 i.name,
                 bytes.len()
             );

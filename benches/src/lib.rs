@@ -182,7 +182,7 @@ impl Acc {
 fn visit<D: Dictionary, const CHECK: bool>(
     set: AvpSet<'_>,
     dict: &D,
-    depth: u8,
+    depth: u16,
     acc: &mut Acc,
 ) -> Result<(), Error> {
     for avp in set.iter() {

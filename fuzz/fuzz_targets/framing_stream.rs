@@ -1,13 +1,15 @@
 //! A stream of valid and invalid messages, cut into random chunks, fed to a
 //! `Framer` the way a transport does: the framer yields exactly the valid
 //! messages before the first invalid one, in order, then reports an error;
-//! it never loses sync silently.
+//! it never loses sync silently. The same chunks fed to an `RxBuf` (the
+//! receive buffer transports use) give the same messages and the same
+//! error.
 #![no_main]
 
 use arbitrary::Arbitrary;
 use diameter_core::dict::base;
 use diameter_core::framing::Frame;
-use diameter_core::{ApplicationId, CommandCode, Framer, HeaderRepr, MessageBuilder};
+use diameter_core::{ApplicationId, CommandCode, Framer, HeaderRepr, MessageBuilder, RxBuf};
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Debug, Arbitrary)]
@@ -85,6 +87,47 @@ fuzz_target!(|inp: Input| {
                 }
             }
         }
+    }
+    // The same chunks through an RxBuf: the same messages, then the same
+    // verdict (an error exactly when the framer gave one).
+    let mut rxbuf: Box<RxBuf<4096>> = Box::new(RxBuf::with_max(max));
+    let mut from_rxbuf: Vec<Vec<u8>> = Vec::new();
+    let mut rx_error = false;
+    let mut pos = 0;
+    let mut ci = 0;
+    'feed: while pos < stream.len() {
+        let c = 1 + usize::from(*inp.chunks.get(ci).unwrap_or(&64));
+        ci += 1;
+        let end = (pos + c).min(stream.len());
+        let taken = rxbuf.extend(&stream[pos..end]);
+        assert_eq!(
+            taken,
+            end - pos,
+            "a chunk did not fit beside a partial message"
+        );
+        pos = end;
+        loop {
+            match rxbuf.next_message() {
+                None => break,
+                Some(Ok(m)) => {
+                    assert!(m.len() >= 20 && m.len() % 4 == 0 && m.len() <= max);
+                    from_rxbuf.push(m.to_vec());
+                }
+                Some(Err(_)) => {
+                    rx_error = true;
+                    assert!(
+                        rxbuf.next_message().is_some_and(|r| r.is_err()),
+                        "error not sticky"
+                    );
+                    break 'feed;
+                }
+            }
+        }
+    }
+    assert_eq!(from_rxbuf, got, "RxBuf and Framer disagree");
+    assert_eq!(rx_error, error, "RxBuf and Framer disagree on the error");
+    if !rx_error {
+        assert_eq!(rxbuf.buffered(), rx.len());
     }
     // Every valid message before the first garbage came out, in order.
     assert!(

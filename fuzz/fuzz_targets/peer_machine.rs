@@ -19,14 +19,14 @@ enum Op {
     Disconnected,
     Advance(u16),
     Timeout,
-    Send { app: bool },
+    Send { app: bool, deadline: u16 },
     Bytes(Vec<u8>),
     Cer { ok_app: bool },
     Cea { result: u16, ok_app: bool },
     Dwr,
     Dwa,
     Dpr(u8),
-    Answer { pick: u8, e2e_ok: bool },
+    Answer { pick: u8, e2e_ok: bool, valid: bool },
     Disconnect(u8),
     Transmitted(u16),
 }
@@ -36,9 +36,6 @@ struct Input {
     responder: bool,
     ops: Vec<Op>,
 }
-
-const IP: [AddressValue<'static>; 1] = [AddressValue::V4([127, 0, 0, 1])];
-const APPS: [App; 2] = [App::auth(4), App::acct(3)];
 
 fn msg(code: CommandCode, request: bool, f: impl FnOnce(&mut MessageBuilder<'_>)) -> Vec<u8> {
     let mut buf = [0u8; 512];
@@ -61,26 +58,20 @@ fn caps(b: &mut MessageBuilder<'_>, ok_app: bool) {
 }
 
 fuzz_target!(|inp: Input| {
-    let me = LocalIdentity {
-        origin_host: "me.example",
-        origin_realm: "example",
-        host_ip_addresses: &IP,
-        vendor_id: 0,
-        product_name: "fuzz",
-        firmware_revision: None,
-        origin_state_id: 1,
-        supported_vendor_ids: &[],
-        applications: &APPS,
-        inband_security_id: None,
-    };
-    let config = PeerConfig::new(me);
+    let me = LocalIdentity::new("me.example", "example")
+        .and_then(|l| l.with_application(App::auth(4)))
+        .and_then(|l| l.with_application(App::acct(3)))
+        .and_then(|l| l.with_product_name("fuzz"))
+        .expect("identity")
+        .with_origin_state_id(1);
+    let config = PeerConfig::new(me, 1_704_067_200);
     let role = if inp.responder {
         Role::Responder
     } else {
         Role::Initiator
     };
     let mut now = Instant::ZERO;
-    let mut peer: Peer<'_, 4, 1024> = Peer::new(&config, role, now);
+    let mut peer: Peer<4, 1024> = Peer::new(config, role, now);
     // token -> (hbh, e2e) of requests in flight; ended tokens
     let mut live: HashMap<u64, (u32, u32)> = HashMap::new();
     let mut ended: HashMap<u64, u32> = HashMap::new();
@@ -102,7 +93,7 @@ fuzz_target!(|inp: Input| {
             Op::Disconnected => peer.handle_disconnected(now),
             Op::Advance(ms) => now = Instant(now.0 + u64::from(*ms) * 100),
             Op::Timeout => peer.handle_timeout(now),
-            Op::Send { app } => {
+            Op::Send { app, deadline } => {
                 let app = if *app {
                     ApplicationId::BASE_ACCOUNTING
                 } else {
@@ -117,7 +108,8 @@ fuzz_target!(|inp: Input| {
                 let n = b.finish().unwrap().len();
                 let t = next_token;
                 next_token += 1;
-                if let Ok(hbh) = peer.send_request(now, &mut buf[..n], t) {
+                let deadline = Instant(now.0 + u64::from(*deadline) * 10);
+                if let Ok(hbh) = peer.send_request(now, &mut buf[..n], t, deadline) {
                     let e2e = u32::from_be_bytes([buf[16], buf[17], buf[18], buf[19]]);
                     live.insert(t, (hbh, e2e));
                 }
@@ -162,7 +154,11 @@ fuzz_target!(|inp: Input| {
                         );
                 }))
             }
-            Op::Answer { pick, e2e_ok } => {
+            Op::Answer {
+                pick,
+                e2e_ok,
+                valid,
+            } => {
                 let (hbh, e2e) = live
                     .values()
                     .nth(usize::from(*pick) % live.len().max(1))
@@ -180,6 +176,16 @@ fuzz_target!(|inp: Input| {
                 let mut b = MessageBuilder::new(&mut buf, hdr);
                 b.put(&base::SESSION_ID, "s;1")
                     .put(&base::RESULT_CODE, 2001);
+                if *valid {
+                    // An ACA the validation accepts (RFC 6733 §9.7.2).
+                    b.put(&base::ORIGIN_HOST, "peer.example")
+                        .put(&base::ORIGIN_REALM, "example")
+                        .put(
+                            &base::ACCOUNTING_RECORD_TYPE,
+                            base::AccountingRecordType::EventRecord,
+                        )
+                        .put(&base::ACCOUNTING_RECORD_NUMBER, 0);
+                }
                 deliver = Some(b.finish().unwrap().to_vec());
             }
             Op::Disconnect(c) => {
@@ -188,13 +194,16 @@ fuzz_target!(|inp: Input| {
             Op::Transmitted(n) => peer.transmitted(usize::from(*n)),
         }
         if let Some(bytes) = deliver {
-            if let Incoming::Answer { token, .. } = peer.handle_message(now, &bytes, &Base) {
-                end(token, &mut live);
+            match peer.handle_message(now, &bytes, &Base) {
+                Incoming::Answer { token, .. } | Incoming::InvalidAnswer { token, .. } => {
+                    end(token, &mut live)
+                }
+                _ => {}
             }
         }
         while let Some(e) = peer.poll_event(now) {
             match e {
-                Event::RequestTimedOut { token } | Event::RequestHandedBack { token, .. } => {
+                Event::RequestTimedOut { token, .. } | Event::RequestHandedBack { token, .. } => {
                     end(token, &mut live)
                 }
                 _ => {}
@@ -213,7 +222,7 @@ fuzz_target!(|inp: Input| {
     peer.handle_timeout(now);
     while let Some(e) = peer.poll_event(now) {
         match e {
-            Event::RequestTimedOut { token } | Event::RequestHandedBack { token, .. } => {
+            Event::RequestTimedOut { token, .. } | Event::RequestHandedBack { token, .. } => {
                 end(token, &mut live)
             }
             _ => {}
