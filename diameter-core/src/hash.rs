@@ -1,6 +1,8 @@
-//! FNV-1a, the one small hash the stack uses for its fixed-size tables
-//! (duplicate windows, Session-Id indexes). Not keyed: use it only where a
-//! collision costs a lookup, never correctness.
+//! The one small hash the stack uses for its fixed-size tables (duplicate
+//! windows, Session-Id indexes): FNV-1a taken eight bytes at a time, with a
+//! 64-bit finalizer (MurmurHash3's `fmix64`) so every input bit reaches
+//! every output bit. Not keyed: use it only where a collision costs a
+//! lookup, never correctness.
 //!
 //! ```
 //! use core::hash::Hasher;
@@ -31,7 +33,7 @@ impl Fnv {
     #[inline]
     fn byte(&mut self, b: u8) {
         self.0 ^= u64::from(b);
-        self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        self.0 = self.0.wrapping_mul(PRIME);
     }
 }
 
@@ -41,16 +43,30 @@ impl Default for Fnv {
     }
 }
 
+const PRIME: u64 = 0x0000_0100_0000_01b3;
+
 impl core::hash::Hasher for Fnv {
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(w);
+            self.0 = (self.0 ^ u64::from_le_bytes(b)).wrapping_mul(PRIME);
+            self.0 ^= self.0 >> 32;
+        }
+        for &b in words.remainder() {
             self.byte(b);
         }
     }
     #[inline]
     fn finish(&self) -> u64 {
-        self.0
+        let mut x = self.0;
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        x ^ (x >> 33)
     }
 }
 

@@ -1199,7 +1199,9 @@ impl Grant {
     fn read(cca: &Cca<'_>) -> Grant {
         let mut g = Grant {
             time: Ok(cca.granted_service_unit.and_then(|u| u.cc_time)),
-            validity: cca.validity_time,
+            // A Validity-Time of 0 would re-authorise again at once, in a
+            // loop: taken as absent.
+            validity: cca.validity_time.filter(|v| *v > 0),
             final_action: cca.final_unit_indication.map(|f| f.final_unit_action),
         };
         if matches!(g.time, Ok(Some(_))) {
@@ -1215,7 +1217,7 @@ impl Grant {
                 _ => {
                     if let Some(t) = m.granted_service_unit.and_then(|u| u.cc_time) {
                         g.time = Ok(Some(t));
-                        g.validity = g.validity.or(m.validity_time);
+                        g.validity = g.validity.or(m.validity_time.filter(|v| *v > 0));
                         g.final_action = g
                             .final_action
                             .or(m.final_unit_indication.map(|f| f.final_unit_action));

@@ -65,8 +65,8 @@
 //!
 //! Time only moves forward (an earlier `now` is taken as the latest one
 //! seen). Nothing here allocates; `PEERS` and `SESSIONS` (a power of two,
-//! which is also each peer's pending-request capacity) fix the memory at
-//! compile time.
+//! at least 2, which is also each peer's pending-request capacity) fix the
+//! memory at compile time.
 //!
 //! ```
 //! use diameter_cc::endpoint::{Endpoint, EndpointConfig, Event};
@@ -165,7 +165,7 @@ struct Slot {
 }
 
 /// A Diameter node: `PEERS` peer connections and `SESSIONS` sessions (a
-/// power of two). `R` rates credit-control requests when the node serves
+/// power of two, at least 2). `R` rates credit-control requests when the node serves
 /// them, `K` stores accounting records when it serves accounting.
 pub struct Endpoint<
     R: Rating + 'static = NoRating,
@@ -183,6 +183,8 @@ pub struct Endpoint<
     ev_ready: heapless::Deque<u16, SESSIONS>,
     events: heapless::Deque<events::Event, EVENTS>,
     peer_cursor: usize,
+    /// A peer had an input since its events were last drained.
+    peers_dirty: bool,
     stats: EndpointStats,
     clock: Monotonic,
 }
@@ -241,6 +243,7 @@ impl<const PEERS: usize, const SESSIONS: usize> Endpoint<NoRating, NoSink, PEERS
             ev_ready: heapless::Deque::new(),
             events: heapless::Deque::new(),
             peer_cursor: 0,
+            peers_dirty: false,
             stats: EndpointStats::default(),
             clock: Monotonic::new(now),
         }
@@ -307,6 +310,7 @@ impl<
             ev_ready: self.ev_ready,
             events: self.events,
             peer_cursor: self.peer_cursor,
+            peers_dirty: self.peers_dirty,
             stats: self.stats,
             clock: self.clock,
         }
@@ -441,6 +445,7 @@ impl<
     /// peer's CER decides whether it stays, with the allow-lists of the
     /// peer settings). `None`: no free slot, close the connection.
     pub fn accept(&mut self, now: Instant) -> Option<PeerHandle> {
+        self.peers_dirty = true;
         let now = self.clock.update(now);
         let h = self.add_peer(Role::Responder, None)?;
         if let Some(p) = self.peer_slot_mut(h) {
@@ -451,6 +456,7 @@ impl<
 
     /// Start every initiator peer: each asks the transport to connect.
     pub fn start(&mut self, now: Instant) {
+        self.peers_dirty = true;
         let now = self.clock.update(now);
         for p in self.peers.iter_mut().filter(|p| p.in_use) {
             p.peer.allow_reconnect();
@@ -460,6 +466,7 @@ impl<
 
     /// The transport connection of `peer` is up (an initiator connected).
     pub fn handle_connected(&mut self, now: Instant, peer: PeerHandle) {
+        self.peers_dirty = true;
         let now = self.clock.update(now);
         if let Some(p) = self.peer_slot_mut(peer) {
             p.peer.handle_connected(now);
@@ -470,6 +477,7 @@ impl<
     /// go back to their sessions (failover); a responder's slot is freed
     /// once its events are polled.
     pub fn handle_disconnected(&mut self, now: Instant, peer: PeerHandle) {
+        self.peers_dirty = true;
         let now = self.clock.update(now);
         if let Some(p) = self.peer_slot_mut(peer) {
             p.peer.handle_disconnected(now);
@@ -480,6 +488,7 @@ impl<
     /// Send DPR with `cause` on `peer` (RFC 6733 §5.4) and close after the
     /// DPA; it does not reconnect until [`Endpoint::start`].
     pub fn disconnect(&mut self, now: Instant, peer: PeerHandle, cause: DisconnectCause) {
+        self.peers_dirty = true;
         let now = self.clock.update(now);
         if let Some(p) = self.peer_slot_mut(peer) {
             p.peer.disconnect(now, cause);
@@ -489,6 +498,7 @@ impl<
 
     /// DPR on every connection (graceful shutdown).
     pub fn shutdown(&mut self, now: Instant, cause: DisconnectCause) {
+        self.peers_dirty = true;
         let now = self.clock.update(now);
         for p in self.peers.iter_mut().filter(|p| p.in_use) {
             p.peer.disconnect(now, cause);
@@ -534,6 +544,7 @@ impl<
         peer: PeerHandle,
         write: impl FnOnce(&mut [u8]) -> Result<usize, EncodeError>,
     ) -> Result<usize, EncodeError> {
+        self.peers_dirty = true;
         let p = self.peer_slot_mut(peer).ok_or(EncodeError::InvalidValue)?;
         p.peer.queue_answer(write)
     }
@@ -553,6 +564,7 @@ impl<
         peer: PeerHandle,
         bytes: &'m [u8],
     ) -> Incoming<'m> {
+        self.peers_dirty = true;
         let now = self.clock.update(now);
         let Some(slot) = self.peer_slot_mut(peer) else {
             return Incoming::Dropped(peer::DropReason::NotOpen);
@@ -591,6 +603,7 @@ impl<
     /// deadlines; the sessions' timers). Call at or after
     /// [`Endpoint::poll_timeout`]; an early call is harmless.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.peers_dirty = true;
         let now = self.clock.update(now);
         for p in self.peers.iter_mut().filter(|p| p.in_use) {
             p.peer.handle_timeout(now);
@@ -834,6 +847,8 @@ impl<
         }
         slot.generation = (slot.generation + 1) & 0x7fff;
         slot.deadline = None;
+        // `tx_queued` / `ev_queued` are kept: they describe queue entries
+        // that are still there.
         let _ = self.free.push(i);
     }
 
@@ -855,9 +870,13 @@ impl<
     /// handed back goes to its session; everything else is queued for the
     /// application (while there is room: the rest waits in the peer).
     fn pump(&mut self, now: Instant) {
+        if !self.peers_dirty {
+            return;
+        }
         for pi in 0..self.peers.len() {
             loop {
                 if self.events.is_full() {
+                    // The rest waits in the peer: still dirty.
                     return;
                 }
                 let Some(slot) = self.peers.get_mut(pi) else {
@@ -904,6 +923,7 @@ impl<
                 self.request_ended(now, h, request, end_to_end, timed_out);
             }
         }
+        self.peers_dirty = false;
     }
 
     fn request_ended(
@@ -984,7 +1004,10 @@ impl<
             let closed = s.is_closed();
             slot.ev_queued = false;
             let _ = self.ev_ready.pop_front();
-            if closed && !slot.tx_queued {
+            if closed {
+                // A closed session sends nothing more: free it now. If it
+                // is still queued for transmit, the queue entry stays (with
+                // the slot's flag) and serves whoever takes the slot next.
                 self.remove(i);
                 return Some(events::Event::Session {
                     session: h,

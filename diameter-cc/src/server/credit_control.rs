@@ -121,7 +121,7 @@ pub struct CcServerConfig {
     pub default_grant: u32,
     /// Answer for an exhausted balance.
     pub no_credit: NoCredit,
-    /// Validity-Time to send with grants, if any.
+    /// Validity-Time to send with grants, if any (0 is not sent).
     pub validity_time: Option<u32>,
     /// Exhaustion supervision: when a client keeps a session beyond its
     /// granted time plus this grace without reporting (no CCR-U/T), the
@@ -282,7 +282,7 @@ pub(crate) fn write_cca(
     let granted = answer.granted.map(ServiceUnit::time);
     let cca = CcaRepr {
         granted_service_unit: granted,
-        validity_time: granted.and(config.validity_time),
+        validity_time: granted.and(config.validity_time.filter(|v| *v > 0)),
         ..ccr.answer(
             node.origin_host.as_str(),
             node.origin_realm.as_str(),

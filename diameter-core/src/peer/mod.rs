@@ -414,6 +414,8 @@ impl<const P: usize, const TX: usize> Peer<P, TX> {
             return;
         }
         match self.not_before {
+            // Disconnected on purpose: only allow_reconnect lifts it.
+            Some(Instant(u64::MAX)) => self.state_deadline = None,
             Some(t) if now < t => self.state_deadline = Some(t),
             _ => {
                 self.state = PeerState::Connecting;
@@ -467,15 +469,16 @@ impl<const P: usize, const TX: usize> Peer<P, TX> {
         }
         self.pending.hand_back_all();
         // Initiator: reconnect after Tc unless told not to talk to us.
-        self.state_deadline = match self.role {
-            Role::Initiator => {
+        self.state_deadline = match (self.role, self.not_before) {
+            // Disconnected on purpose: no reconnect until allowed.
+            (_, Some(Instant(u64::MAX))) | (Role::Responder, _) => None,
+            (Role::Initiator, nb) => {
                 let t = now + self.config.reconnect_interval;
-                Some(match self.not_before {
+                Some(match nb {
                     Some(nb) if nb > t => nb,
                     _ => t,
                 })
             }
-            Role::Responder => None,
         };
     }
 

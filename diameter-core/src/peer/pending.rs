@@ -25,15 +25,24 @@ pub(crate) enum Ended {
 /// Up to `P` outstanding requests (a power of two), keyed by Hop-by-Hop id.
 /// Each one ends exactly once: answered ([`Pending::answer`]), timed out at
 /// the deadline its sender chose, or handed back when the connection fails.
+///
+/// The earliest deadline and whether anything is handed back are kept as
+/// a lower bound, so that polling for ended requests costs nothing when
+/// none can have ended (the common case after every input).
 #[derive(Debug)]
 pub(crate) struct Pending<const P: usize> {
     map: heapless::index_map::FnvIndexMap<u32, Entry, P>,
+    /// No entry has an earlier deadline (answered ones may have had it).
+    earliest: Option<Instant>,
+    handed_back: bool,
 }
 
 impl<const P: usize> Pending<P> {
     pub(crate) const fn new() -> Self {
         Pending {
             map: heapless::index_map::FnvIndexMap::new(),
+            earliest: None,
+            handed_back: false,
         }
     }
 
@@ -62,7 +71,11 @@ impl<const P: usize> Pending<P> {
             token,
             handed_back: false,
         };
-        self.map.insert(hop_by_hop, e).is_ok()
+        let ok = self.map.insert(hop_by_hop, e).is_ok();
+        if ok {
+            self.earliest = earliest(self.earliest, Some(deadline));
+        }
+        ok
     }
 
     /// The token of the request this answer answers, removing it; `None`
@@ -83,15 +96,28 @@ impl<const P: usize> Pending<P> {
         for (_, e) in self.map.iter_mut() {
             e.handed_back = true;
         }
+        self.handed_back = !self.map.is_empty();
     }
 
     /// Remove and return one request that ended without an answer: handed
     /// back, or past its deadline at `now`.
     pub(crate) fn next_ended(&mut self, now: Instant) -> Option<Ended> {
-        let (&hbh, e) = self
+        if !self.handed_back && self.earliest.is_none_or(|t| now < t) {
+            return None;
+        }
+        let found = self
             .map
             .iter()
-            .find(|(_, e)| e.handed_back || now >= e.deadline)?;
+            .find(|(_, e)| e.handed_back || now >= e.deadline);
+        let Some((&hbh, e)) = found else {
+            // Nothing ended: tighten the bounds.
+            self.handed_back = false;
+            self.earliest = self
+                .map
+                .values()
+                .fold(None, |t, e| earliest(t, Some(e.deadline)));
+            return None;
+        };
         let ended = if e.handed_back {
             Ended::HandedBack {
                 token: e.token,
@@ -107,11 +133,17 @@ impl<const P: usize> Pending<P> {
         Some(ended)
     }
 
-    /// The earliest deadline (`now` for a handed-back request).
+    /// The earliest deadline (`now` for a handed-back request), or an
+    /// earlier time (a bound kept without scanning; a wake-up then finds
+    /// nothing ended and tightens it).
     pub(crate) fn earliest(&self, now: Instant) -> Option<Instant> {
-        self.map.values().fold(None, |t, e| {
-            earliest(t, Some(if e.handed_back { now } else { e.deadline }))
-        })
+        if self.map.is_empty() {
+            return None;
+        }
+        if self.handed_back {
+            return Some(now);
+        }
+        self.earliest
     }
 }
 
