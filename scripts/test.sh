@@ -60,6 +60,10 @@ step "no-alloc firmware build with defmt"
 
 step "benches compile (run them with: cargo bench -p diameter-benches)"
 cargo bench -p diameter-benches --no-run --quiet
+step "session bench rows run (100 calls each, their asserts checked; numbers: scripts/session-instructions.sh)"
+for row in machines endpoints; do
+  SESSION_BENCH_CALLS=$row:100 cargo bench -p diameter-benches --bench session --quiet
+done
 
 if [ -z "${QUICK:-}" ]; then
   step "fuzz smoke run: every target 30 s (scripts/fuzz.sh)"

@@ -24,7 +24,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, Criterion, Throughput};
 use diameter_cc::client::prepaid::{PrepaidClient, PrepaidConfig};
 use diameter_cc::client::Parties;
 use diameter_cc::endpoint::{Endpoint, EndpointConfig, Event, PeerHandle};
@@ -334,4 +334,28 @@ fn bench(cr: &mut Criterion) {
 }
 
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+/// `SESSION_BENCH_CALLS=<machines|endpoints>:<n>` runs `n` calls of one row
+/// and exits, without criterion: for counting instructions, which the noise
+/// of a shared machine does not move (`scripts/session-instructions.sh`).
+fn main() {
+    if let Ok(spec) = std::env::var("SESSION_BENCH_CALLS") {
+        let (row, n) = spec.split_once(':').expect("SESSION_BENCH_CALLS=<row>:<n>");
+        let n: usize = n.parse().expect("a number of calls");
+        let bytes = match row {
+            "machines" => {
+                let mut m = Machines::new();
+                (0..n).map(|_| black_box(m.call())).sum::<usize>()
+            }
+            "endpoints" => {
+                let mut p = Pair::connect();
+                (0..n).map(|_| black_box(p.call())).sum::<usize>()
+            }
+            other => panic!("unknown row {other:?}: machines or endpoints"),
+        };
+        println!("{row}: {n} calls, {bytes} bytes");
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -347,6 +347,12 @@ impl<'a> Message<'a> {
             .and_then(|a| core::str::from_utf8(a.data()).ok())
     }
 
+    /// The Session-Id's bytes, not checked to be UTF-8: for lookups that
+    /// only compare them (a validated message has checked them already).
+    pub fn session_id_bytes(&self) -> Option<&'a [u8]> {
+        self.find(263, 0).map(|a| a.data())
+    }
+
     /// Whether this message was validated against its command's grammar
     /// ([`Message::validated`]): typed views built from it then read it
     /// without validating again.

@@ -94,6 +94,7 @@ mod events;
 mod handles;
 mod routing;
 mod sessions;
+mod timers;
 
 pub use events::{CallError, EndpointStats, Event, OpenError, Outgoing};
 pub use handles::{PeerHandle, SessionHandle, MAX_APP_TOKEN};
@@ -158,8 +159,6 @@ impl EndpointConfig {
 struct Slot {
     generation: u16,
     session: Option<Session>,
-    /// The session's `poll_timeout`, cached after every input.
-    deadline: Option<Instant>,
     tx_queued: bool,
     ev_queued: bool,
 }
@@ -181,10 +180,15 @@ pub struct Endpoint<
     index: heapless::index_map::FnvIndexMap<u64, u16, SESSIONS>,
     tx_ready: heapless::Deque<u16, SESSIONS>,
     ev_ready: heapless::Deque<u16, SESSIONS>,
+    /// Each session's `poll_timeout`, set after every input.
+    timers: timers::Timers<SESSIONS>,
     events: heapless::Deque<events::Event, EVENTS>,
     peer_cursor: usize,
     /// A peer had an input since its events were last drained.
     peers_dirty: bool,
+    /// A peer had an input since its transmit buffers were last all found
+    /// empty.
+    peers_tx: bool,
     stats: EndpointStats,
     clock: Monotonic,
 }
@@ -219,7 +223,6 @@ impl<const PEERS: usize, const SESSIONS: usize> Endpoint<NoRating, NoSink, PEERS
             let _ = slots.push(Slot {
                 generation: 0,
                 session: None,
-                deadline: None,
                 tx_queued: false,
                 ev_queued: false,
             });
@@ -241,9 +244,11 @@ impl<const PEERS: usize, const SESSIONS: usize> Endpoint<NoRating, NoSink, PEERS
             index: heapless::index_map::FnvIndexMap::new(),
             tx_ready: heapless::Deque::new(),
             ev_ready: heapless::Deque::new(),
+            timers: timers::Timers::new(),
             events: heapless::Deque::new(),
             peer_cursor: 0,
             peers_dirty: false,
+            peers_tx: false,
             stats: EndpointStats::default(),
             clock: Monotonic::new(now),
         }
@@ -308,9 +313,11 @@ impl<
             index: self.index,
             tx_ready: self.tx_ready,
             ev_ready: self.ev_ready,
+            timers: self.timers,
             events: self.events,
             peer_cursor: self.peer_cursor,
             peers_dirty: self.peers_dirty,
+            peers_tx: self.peers_tx,
             stats: self.stats,
             clock: self.clock,
         }
@@ -339,11 +346,15 @@ impl<
     }
     /// The live session with this Session-Id.
     pub fn find_session(&self, session_id: &str) -> Option<SessionHandle> {
-        let i = *self.index.get(&fnv(session_id.as_bytes()))?;
+        self.find_session_bytes(session_id.as_bytes())
+    }
+
+    fn find_session_bytes(&self, session_id: &[u8]) -> Option<SessionHandle> {
+        let i = *self.index.get(&fnv(session_id))?;
         let slot = self.slots.get(usize::from(i))?;
         slot.session
             .as_ref()
-            .filter(|s| s.session_id() == session_id)
+            .filter(|s| s.session_id().as_bytes() == session_id)
             .map(|_| SessionHandle {
                 index: i,
                 generation: slot.generation,
@@ -445,7 +456,7 @@ impl<
     /// peer's CER decides whether it stays, with the allow-lists of the
     /// peer settings). `None`: no free slot, close the connection.
     pub fn accept(&mut self, now: Instant) -> Option<PeerHandle> {
-        self.peers_dirty = true;
+        self.peers_touched();
         let now = self.clock.update(now);
         let h = self.add_peer(Role::Responder, None)?;
         if let Some(p) = self.peer_slot_mut(h) {
@@ -456,7 +467,7 @@ impl<
 
     /// Start every initiator peer: each asks the transport to connect.
     pub fn start(&mut self, now: Instant) {
-        self.peers_dirty = true;
+        self.peers_touched();
         let now = self.clock.update(now);
         for p in self.peers.iter_mut().filter(|p| p.in_use) {
             p.peer.allow_reconnect();
@@ -466,7 +477,7 @@ impl<
 
     /// The transport connection of `peer` is up (an initiator connected).
     pub fn handle_connected(&mut self, now: Instant, peer: PeerHandle) {
-        self.peers_dirty = true;
+        self.peers_touched();
         let now = self.clock.update(now);
         if let Some(p) = self.peer_slot_mut(peer) {
             p.peer.handle_connected(now);
@@ -477,7 +488,7 @@ impl<
     /// go back to their sessions (failover); a responder's slot is freed
     /// once its events are polled.
     pub fn handle_disconnected(&mut self, now: Instant, peer: PeerHandle) {
-        self.peers_dirty = true;
+        self.peers_touched();
         let now = self.clock.update(now);
         if let Some(p) = self.peer_slot_mut(peer) {
             p.peer.handle_disconnected(now);
@@ -488,7 +499,7 @@ impl<
     /// Send DPR with `cause` on `peer` (RFC 6733 §5.4) and close after the
     /// DPA; it does not reconnect until [`Endpoint::start`].
     pub fn disconnect(&mut self, now: Instant, peer: PeerHandle, cause: DisconnectCause) {
-        self.peers_dirty = true;
+        self.peers_touched();
         let now = self.clock.update(now);
         if let Some(p) = self.peer_slot_mut(peer) {
             p.peer.disconnect(now, cause);
@@ -498,7 +509,7 @@ impl<
 
     /// DPR on every connection (graceful shutdown).
     pub fn shutdown(&mut self, now: Instant, cause: DisconnectCause) {
-        self.peers_dirty = true;
+        self.peers_touched();
         let now = self.clock.update(now);
         for p in self.peers.iter_mut().filter(|p| p.in_use) {
             p.peer.disconnect(now, cause);
@@ -544,7 +555,7 @@ impl<
         peer: PeerHandle,
         write: impl FnOnce(&mut [u8]) -> Result<usize, EncodeError>,
     ) -> Result<usize, EncodeError> {
-        self.peers_dirty = true;
+        self.peers_touched();
         let p = self.peer_slot_mut(peer).ok_or(EncodeError::InvalidValue)?;
         p.peer.queue_answer(write)
     }
@@ -564,7 +575,7 @@ impl<
         peer: PeerHandle,
         bytes: &'m [u8],
     ) -> Incoming<'m> {
-        self.peers_dirty = true;
+        self.peers_touched();
         let now = self.clock.update(now);
         let Some(slot) = self.peer_slot_mut(peer) else {
             return Incoming::Dropped(peer::DropReason::NotOpen);
@@ -603,22 +614,26 @@ impl<
     /// deadlines; the sessions' timers). Call at or after
     /// [`Endpoint::poll_timeout`]; an early call is harmless.
     pub fn handle_timeout(&mut self, now: Instant) {
-        self.peers_dirty = true;
+        self.peers_touched();
         let now = self.clock.update(now);
         for p in self.peers.iter_mut().filter(|p| p.in_use) {
             p.peer.handle_timeout(now);
         }
-        for i in 0..self.slots.len() {
-            let due = self
+        // Each due session once (a session whose next deadline is again
+        // due waits for the next call).
+        let mut due = heapless::Vec::<u16, SESSIONS>::new();
+        while let Some(i) = self.timers.pop_due(now) {
+            let _ = due.push(i);
+        }
+        for &i in &due {
+            if let Some(s) = self
                 .slots
-                .get(i)
-                .is_some_and(|s| s.deadline.is_some_and(|d| d <= now));
-            if due {
-                if let Some(s) = self.slots.get_mut(i).and_then(|s| s.session.as_mut()) {
-                    s.handle_timeout(&mut self.shared, now);
-                }
-                self.touch(i as u16);
+                .get_mut(usize::from(i))
+                .and_then(|s| s.session.as_mut())
+            {
+                s.handle_timeout(&mut self.shared, now);
             }
+            self.touch(i);
         }
         self.pump(now);
     }
@@ -661,7 +676,9 @@ impl<
         message: Message<'m>,
         duplicate: bool,
     ) -> Incoming<'m> {
-        let owner = message.session_id().and_then(|sid| self.find_session(sid));
+        let owner = message
+            .session_id_bytes()
+            .and_then(|sid| self.find_session_bytes(sid));
         let code = message.command_code();
         let Some(pi) = self.peer_slot(peer).map(|_| peer.index()) else {
             return Incoming::Dropped(peer::DropReason::NotOpen);
@@ -839,14 +856,19 @@ impl<
         let Some(slot) = self.slots.get_mut(usize::from(i)) else {
             return;
         };
-        if let Some(s) = slot.session.take() {
-            let key = fnv(s.session_id().as_bytes());
+        // Dropped in place: a session is too big to move out for nothing.
+        if let Some(key) = slot
+            .session
+            .as_ref()
+            .map(|s| fnv(s.session_id().as_bytes()))
+        {
+            slot.session = None;
             if self.index.get(&key) == Some(&i) {
                 let _ = self.index.swap_remove(&key);
             }
         }
         slot.generation = (slot.generation + 1) & 0x7fff;
-        slot.deadline = None;
+        self.timers.set(i, None);
         // `tx_queued` / `ev_queued` are kept: they describe queue entries
         // that are still there.
         let _ = self.free.push(i);
@@ -857,7 +879,8 @@ impl<
         let Some(slot) = self.slots.get_mut(usize::from(i)) else {
             return;
         };
-        slot.deadline = slot.session.as_ref().and_then(Session::poll_timeout);
+        self.timers
+            .set(i, slot.session.as_ref().and_then(Session::poll_timeout));
         if !slot.tx_queued && self.tx_ready.push_back(i).is_ok() {
             slot.tx_queued = true;
         }
@@ -869,6 +892,12 @@ impl<
     /// Drain the peers' events: a session's request that timed out or was
     /// handed back goes to its session; everything else is queued for the
     /// application (while there is room: the rest waits in the peer).
+    /// A peer is about to have an input: it may have events and bytes.
+    fn peers_touched(&mut self) {
+        self.peers_dirty = true;
+        self.peers_tx = true;
+    }
+
     fn pump(&mut self, now: Instant) {
         if !self.peers_dirty {
             return;
@@ -1037,30 +1066,11 @@ impl<
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<Outgoing> {
         let now = self.clock.update(now);
         self.pump(now);
-        let n = self.peers.len();
-        for k in 0..n {
-            let pi = (self.peer_cursor + k) % n.max(1);
-            let Some(slot) = self.peers.get_mut(pi) else {
-                continue;
-            };
-            let pending = slot.peer.transmit();
-            if !slot.in_use || pending.is_empty() {
-                continue;
+        if self.peers_tx {
+            if let Some(o) = self.peer_transmit(buf) {
+                return Some(o);
             }
-            let len = whole_messages(pending, buf.len());
-            if len == 0 {
-                continue;
-            }
-            buf[..len].copy_from_slice(&pending[..len]);
-            slot.peer.transmitted(len);
-            self.peer_cursor = (pi + 1) % n.max(1);
-            return Some(Outgoing {
-                peer: PeerHandle {
-                    index: pi as u16,
-                    generation: slot.generation,
-                },
-                len,
-            });
+            self.peers_tx = false;
         }
         while let Some(&i) = self.tx_ready.front() {
             for _ in 0..BURST {
@@ -1077,8 +1087,42 @@ impl<
                 if !slot.ev_queued && self.ev_ready.push_back(i).is_ok() {
                     slot.ev_queued = true;
                 }
-                slot.deadline = slot.session.as_ref().and_then(Session::poll_timeout);
+                self.timers
+                    .set(i, slot.session.as_ref().and_then(Session::poll_timeout));
             }
+        }
+        None
+    }
+
+    /// The peers' own bytes, round robin.
+    fn peer_transmit(&mut self, buf: &mut [u8]) -> Option<Outgoing> {
+        let n = self.peers.len();
+        for k in 0..n {
+            let mut pi = self.peer_cursor + k;
+            if pi >= n {
+                pi -= n;
+            }
+            let Some(slot) = self.peers.get_mut(pi) else {
+                continue;
+            };
+            if !slot.in_use {
+                continue;
+            }
+            let pending = slot.peer.transmit();
+            let len = whole_messages(pending, buf.len());
+            if len == 0 {
+                continue;
+            }
+            buf[..len].copy_from_slice(&pending[..len]);
+            slot.peer.transmitted(len);
+            self.peer_cursor = if pi + 1 >= n { 0 } else { pi + 1 };
+            return Some(Outgoing {
+                peer: PeerHandle {
+                    index: pi as u16,
+                    generation: slot.generation,
+                },
+                len,
+            });
         }
         None
     }
@@ -1156,10 +1200,7 @@ impl<
         for p in self.peers.iter().filter(|p| p.in_use) {
             t = earliest(t, p.peer.poll_timeout());
         }
-        for s in self.slots.iter() {
-            t = earliest(t, s.deadline);
-        }
-        t
+        earliest(t, self.timers.next())
     }
 }
 

@@ -688,7 +688,7 @@ impl<const P: usize, const TX: usize> Peer<P, TX> {
             // The dictionary does not know the command (§7.1.3: 3001).
             return self.reject(bytes, Error::new(ErrorKind::CommandUnsupported), dict);
         }
-        let sid = msg.session_id().unwrap_or("");
+        let sid = msg.session_id_bytes().unwrap_or(b"");
         let host = msg
             .get(&crate::dict::base::ORIGIN_HOST)
             .ok()

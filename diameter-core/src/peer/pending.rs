@@ -179,7 +179,7 @@ impl DuplicateWindow {
         &mut self,
         now: Instant,
         window: Duration,
-        session_id: &str,
+        session_id: &[u8],
         origin_host: &str,
         end_to_end: u32,
     ) -> bool {
@@ -193,7 +193,7 @@ impl DuplicateWindow {
             }
         }
         let mut h = Fnv::new();
-        core::hash::Hasher::write(&mut h, session_id.as_bytes());
+        core::hash::Hasher::write(&mut h, session_id);
         core::hash::Hasher::write(&mut h, &[0]);
         h.write_lowercase(origin_host.as_bytes());
         core::hash::Hasher::write(&mut h, &end_to_end.to_be_bytes());
