@@ -15,7 +15,7 @@
 //!   opens an [`AcctServerSession`] (an INTERIM or STOP for a session this
 //!   server never saw, after a restart or a failover, is stored too: a
 //!   record is never dropped).
-//! - [`AcctServerSession`] is one accounting session, a [`Machine`]: it
+//! - [`AcctServerSession`] is one accounting session, a [`Machine`](crate::session::Machine): it
 //!   stores each record of the session once, and stays for
 //!   [`AccountingServerConfig::duplicate_window`] after the STOP so that a
 //!   retransmitted STOP is answered again.

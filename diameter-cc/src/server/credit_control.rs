@@ -13,7 +13,7 @@
 //!   [`CcServerSession`], a CCR-Event is rated and answered at once
 //!   (RFC 8506 §6: no session state), a CCR-Update or -Termination gets
 //!   5002 DIAMETER_UNKNOWN_SESSION_ID.
-//! - [`CcServerSession`] is one credit-control session, a [`Machine`]:
+//! - [`CcServerSession`] is one credit-control session, a [`Machine`](crate::session::Machine):
 //!   it answers the session's CCR-Update and -Termination, supervises the
 //!   session with Tcc, and sends an Abort-Session-Request when the client
 //!   keeps the session beyond its grant without reporting, or a
