@@ -337,6 +337,16 @@ impl<'a> Message<'a> {
     pub fn require<T: AvpType>(&self, def: &AvpDef<T>) -> Result<T::Value<'a>, Error> {
         self.avps().require(def)
     }
+    /// The first value of `def` in a message that was validated
+    /// ([`Message::is_validated`]): validation decoded every value, so only
+    /// absence is left to report. Use [`Message::get`] on a message that
+    /// was not validated (a debug build asserts that it was; a release
+    /// build reads a value that does not decode as absent).
+    #[inline]
+    pub fn value<T: AvpType>(&self, def: &AvpDef<T>) -> Option<T::Value<'a>> {
+        debug_assert!(self.validated, "Message::value on a message not validated");
+        self.get(def).ok().flatten()
+    }
     /// See [`AvpSet::get_all`].
     pub fn get_all<T: AvpType>(&self, def: &AvpDef<T>) -> GetAll<'a, T> {
         self.avps().get_all(def)

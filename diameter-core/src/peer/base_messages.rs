@@ -94,9 +94,7 @@ impl<const P: usize, const TX: usize> Peer<P, TX> {
 
     pub(super) fn on_dpr(&mut self, now: Instant, msg: &Message<'_>) {
         let cause = msg
-            .get(&base::DISCONNECT_CAUSE)
-            .ok()
-            .flatten()
+            .value(&base::DISCONNECT_CAUSE)
             .map(crate::types::Enumeration::to_i32)
             .unwrap_or(0);
         self.emit_answer(msg, false, |c, b| {
@@ -180,8 +178,8 @@ impl<const P: usize, const TX: usize> Peer<P, TX> {
 
     /// Responder: the CER that opens the connection.
     pub(super) fn on_cer<'m>(&mut self, now: Instant, msg: &Message<'m>) -> Incoming<'m> {
-        let host = msg.get(&base::ORIGIN_HOST).ok().flatten().unwrap_or("");
-        let realm = msg.get(&base::ORIGIN_REALM).ok().flatten().unwrap_or("");
+        let host = msg.value(&base::ORIGIN_HOST).unwrap_or("");
+        let realm = msg.value(&base::ORIGIN_REALM).unwrap_or("");
         let result = if !self.config.admits(host, realm) {
             Err(ResultCode::UNKNOWN_PEER)
         } else {
@@ -223,7 +221,7 @@ impl<const P: usize, const TX: usize> Peer<P, TX> {
 
     /// Initiator: the CEA to our CER.
     pub(super) fn on_cea<'m>(&mut self, now: Instant, msg: &Message<'m>) -> Incoming<'m> {
-        let rc = msg.get(&base::RESULT_CODE).ok().flatten().unwrap_or(0);
+        let rc = msg.value(&base::RESULT_CODE).unwrap_or(0);
         if rc != ResultCode::SUCCESS.0 {
             self.close(DownReason::CapabilitiesRejected(ResultCode(rc)));
             return Incoming::Handled;

@@ -347,30 +347,35 @@ impl core::fmt::Display for CapabilitiesError {
 
 impl core::error::Error for CapabilitiesError {}
 
-fn app_of(avp: &crate::Avp<'_>, vendor: Option<u32>) -> Option<App> {
+fn app_of(avp: &crate::Avp<'_>, vendor: Option<u32>) -> Result<Option<App>, Error> {
     let kind = match (avp.vendor(), avp.code()) {
         (0, 258) => AppKind::Auth,
         (0, 259) => AppKind::Acct,
-        _ => return None,
+        _ => return Ok(None),
     };
-    let id = crate::message::decode_avp::<crate::types::Unsigned32>(avp).ok()?;
-    Some(App { kind, id, vendor })
+    let id = crate::message::decode_avp::<crate::types::Unsigned32>(avp)?;
+    Ok(Some(App { kind, id, vendor }))
 }
 
-fn for_each_app(set: AvpSet<'_>, mut f: impl FnMut(App)) {
-    for avp in set.iter().map_while(Result::ok) {
-        if let Some(a) = app_of(&avp, None) {
+/// Every application a CER/CEA advertises, top level and inside
+/// Vendor-Specific-Application-Id; a value that does not decode is an error,
+/// not a missing application.
+fn for_each_app(set: AvpSet<'_>, mut f: impl FnMut(App)) -> Result<(), Error> {
+    for avp in set.iter() {
+        let avp = avp?;
+        if let Some(a) = app_of(&avp, None)? {
             f(a);
         } else if avp.is(260, 0) {
             let g = avp.group_set();
-            let vendor = g.get(&base::VENDOR_ID).ok().flatten().unwrap_or(0);
-            for inner in g.iter().map_while(Result::ok) {
-                if let Some(a) = app_of(&inner, Some(vendor)) {
+            let vendor = g.get(&base::VENDOR_ID)?.unwrap_or(0);
+            for inner in g.iter() {
+                if let Some(a) = app_of(&inner?, Some(vendor))? {
                     f(a);
                 }
             }
         }
     }
+    Ok(())
 }
 
 /// Read a peer's CER/CEA (already validated against the base grammar) and
@@ -389,8 +394,13 @@ pub fn negotiate(msg: &Message<'_>, local: &LocalIdentity) -> Result<PeerInfo, C
     info.origin_realm
         .push_str(realm)
         .map_err(|_| CapabilitiesError::IdentityTooLong)?;
-    info.origin_state_id = msg.get(&base::ORIGIN_STATE_ID).ok().flatten();
-    info.vendor_id = msg.get(&base::VENDOR_ID).ok().flatten().unwrap_or(0);
+    info.origin_state_id = msg
+        .get(&base::ORIGIN_STATE_ID)
+        .map_err(CapabilitiesError::Invalid)?;
+    info.vendor_id = msg
+        .get(&base::VENDOR_ID)
+        .map_err(CapabilitiesError::Invalid)?
+        .unwrap_or(0);
     let mut common = heapless::Vec::<App, MAX_APPS>::new();
     for_each_app(msg.avps(), |theirs: App| {
         let ours = local
@@ -416,7 +426,8 @@ pub fn negotiate(msg: &Message<'_>, local: &LocalIdentity) -> Result<PeerInfo, C
                 }
             }
         }
-    });
+    })
+    .map_err(CapabilitiesError::Invalid)?;
     if common.is_empty() {
         return Err(CapabilitiesError::NoCommonApplication);
     }

@@ -689,11 +689,7 @@ impl<const P: usize, const TX: usize> Peer<P, TX> {
             return self.reject(bytes, Error::new(ErrorKind::CommandUnsupported), dict);
         }
         let sid = msg.session_id_bytes().unwrap_or(b"");
-        let host = msg
-            .get(&crate::dict::base::ORIGIN_HOST)
-            .ok()
-            .flatten()
-            .unwrap_or("");
+        let host = msg.value(&crate::dict::base::ORIGIN_HOST).unwrap_or("");
         let window = self.config.duplicate_window;
         let seen = self.dups.check(now, window, sid, host, msg.end_to_end());
         let duplicate = seen && msg.flags().is_retransmit();
