@@ -547,6 +547,32 @@ impl<
         })
     }
 
+    /// Send again, through whichever peer can take it now, a request of the
+    /// application's that came back as [`peer::Event::RequestHandedBack`]
+    /// (or that the application retries after
+    /// [`peer::Event::RequestTimedOut`]): it keeps `end_to_end`, the
+    /// End-to-End identifier of its first transmission, and goes with the T
+    /// flag (RFC 6733 §5.5.4), so the server can recognise a duplicate.
+    /// Otherwise as [`Endpoint::send_request`].
+    pub fn resend_request(
+        &mut self,
+        now: Instant,
+        route: &Route<'_>,
+        bytes: &mut [u8],
+        token: u64,
+        end_to_end: u32,
+        deadline: Instant,
+    ) -> Result<PeerHandle, SendError> {
+        let Some(h) = bytes.get_mut(..HEADER_LEN) else {
+            return Err(SendError::NotARequest);
+        };
+        let mut hdr = Header::new_unchecked(h);
+        hdr.set_end_to_end(end_to_end);
+        let flags = hdr.flags();
+        hdr.set_flags(flags | CommandFlags::RETRANSMIT);
+        self.send_request(now, route, bytes, token, deadline)
+    }
+
     /// Queue an answer to a request [`Endpoint::handle_message`] handed to
     /// the application: `write` encodes it into the peer's transmit buffer
     /// (see [`Peer::queue_answer`]).
