@@ -300,6 +300,43 @@ impl<
         ep
     }
 
+    /// An endpoint that serves credit control when `credit_control` is
+    /// given and accounting when `accounting` is (as
+    /// [`Endpoint::with_credit_control`] and [`Endpoint::with_accounting`]
+    /// would), for a caller that knows what it serves only at run time.
+    ///
+    /// ```
+    /// use diameter_cc::endpoint::{Endpoint, EndpointConfig};
+    /// use diameter_cc::server::accounting::NoSink;
+    /// use diameter_cc::server::credit_control::{Balances, CcServerConfig};
+    /// use diameter_cc::session::WallClock;
+    /// use diameter_core::peer::{App, LocalIdentity, PeerConfig};
+    /// use diameter_core::time::Instant;
+    ///
+    /// let me = LocalIdentity::new("ocs.example.org", "example.org")?.with_application(App::auth(4))?;
+    /// let config = EndpointConfig::new(PeerConfig::new(me, 0), WallClock::new(0));
+    /// let rating = Some((CcServerConfig::new(), Balances::<4>::new()));
+    /// let ep: Box<Endpoint<Balances<4>, NoSink, 1, 2>> =
+    ///     Box::new(Endpoint::new_serving(config, Instant::ZERO, rating, None));
+    /// assert!(ep.credit_control_server().is_some() && ep.accounting_server().is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new_serving(
+        config: EndpointConfig,
+        now: Instant,
+        credit_control: Option<(CcServerConfig, R)>,
+        accounting: Option<(AccountingServerConfig, K)>,
+    ) -> Self {
+        Endpoint::<NoRating, NoSink, PEERS, SESSIONS>::new(config, now).map_shared(|sh| Shared {
+            node: sh.node,
+            prepaid: sh.prepaid,
+            postpaid: sh.postpaid,
+            accounting: sh.accounting,
+            cc_server: credit_control.map(|(c, r)| CcServer::new(c, r)),
+            acct_server: accounting.map(|(c, k)| AccountingServer::new(c, k)),
+        })
+    }
+
     fn map_shared<R2: Rating + 'static, K2: AccountingSink + 'static>(
         self,
         f: impl FnOnce(Shared<R, K>) -> Shared<R2, K2>,
