@@ -147,6 +147,12 @@ pub enum NodeEvent {
         /// Which connection.
         peer: PeerHandle,
     },
+    /// The watchdog is satisfied again after a suspicion or a reconnection
+    /// (RFC 3539 REOPEN): requests may go to the peer again.
+    PeerFailback {
+        /// Which connection.
+        peer: PeerHandle,
+    },
     /// An event of a session served by this node (credit-control or
     /// accounting server sessions), or of a client session no
     /// [`crate::Call`] listens to any more.

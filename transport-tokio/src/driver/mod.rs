@@ -502,6 +502,10 @@ impl Driver {
             peer::Event::Suspect => {
                 let _ = self.shared.events.send(NodeEvent::PeerSuspect { peer });
             }
+            peer::Event::Failback => {
+                let _ = self.shared.events.send(NodeEvent::PeerFailback { peer });
+                self.retry_parked(ep);
+            }
             peer::Event::RequestTimedOut { token, .. } => {
                 Counters::add(&self.shared.counters.timeouts, 1);
                 self.requests.finish(token, Err(RequestError::Timeout));

@@ -113,3 +113,77 @@ pub fn call_info(session_id: &str, caller: &str) -> CallInfo {
     info.user_name = Some(diameter_cc::client::PartyBuf::try_from(caller).expect("caller"));
     info
 }
+
+/// Every message a node sent and received, in order (for a [`tap`]).
+pub type Log = std::sync::Arc<std::sync::Mutex<Vec<(diameter_tokio::Direction, Vec<u8>)>>>;
+
+/// A tap that appends to `log`.
+pub fn tap(
+    log: &Log,
+) -> impl Fn(diameter_tokio::Direction, Option<SocketAddr>, &[u8]) + Send + Sync + 'static {
+    let log = log.clone();
+    move |d, _, m| log.lock().unwrap().push((d, m.to_vec()))
+}
+
+/// Command code and request bit of each logged message going `dir`.
+pub fn commands(log: &Log, dir: diameter_tokio::Direction) -> Vec<(u32, bool)> {
+    log.lock()
+        .unwrap()
+        .iter()
+        .filter(|(d, _)| *d == dir)
+        .map(|(_, m)| {
+            let code = u32::from_be_bytes([0, m[5], m[6], m[7]]);
+            (code, m[4] & 0x80 != 0)
+        })
+        .collect()
+}
+
+/// Wait up to `secs` for `f` to hold.
+pub async fn until(secs: u64, mut f: impl FnMut() -> bool) -> bool {
+    let end = std::time::Instant::now() + Duration::from_secs(secs);
+    while std::time::Instant::now() < end {
+        if f() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    f()
+}
+
+/// A TCP relay in front of a server, whose connections a test can cut (a
+/// link failure: no DPR, the connection just ends).
+pub struct Relay {
+    /// Where clients connect.
+    pub addr: SocketAddr,
+    cut: tokio::sync::watch::Sender<u64>,
+}
+
+impl Relay {
+    /// Relay connections to `target`.
+    pub async fn start(target: SocketAddr) -> Relay {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let (cut, _) = tokio::sync::watch::channel(0u64);
+        let cuts = cut.clone();
+        tokio::spawn(async move {
+            while let Ok((mut a, _)) = l.accept().await {
+                let mut gen = cuts.subscribe();
+                tokio::spawn(async move {
+                    let Ok(mut b) = tokio::net::TcpStream::connect(target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut a, &mut b) => {}
+                        _ = gen.changed() => {}
+                    }
+                });
+            }
+        });
+        Relay { addr, cut }
+    }
+
+    /// End every connection relayed now.
+    pub fn cut(&self) {
+        self.cut.send_modify(|n| *n += 1);
+    }
+}
