@@ -37,9 +37,9 @@ const DWA: (u32, bool) = (280, false);
 const DPR: (u32, bool) = (282, true);
 const DPA: (u32, bool) = (282, false);
 
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    ONE.lock().unwrap_or_else(|e| e.into_inner())
+async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+    static ONE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    ONE.lock().await
 }
 
 /// A SIP proxy's settings towards freeDiameter's realm. freeDiameter here
@@ -177,7 +177,7 @@ async fn flows(client: &Node, tag: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn our_client_against_the_freediameter_server() {
-    let _one = serial();
+    let _one = serial().await;
     logs();
     let dir = TempDir::new("tokio-fd-client");
     let fd = FreeDiameter::start("tokio-client", &[]);
@@ -309,7 +309,7 @@ fn port(node: &Node) -> u16 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn freediameter_as_a_client_of_our_server() {
-    let _one = serial();
+    let _one = serial().await;
     logs();
     let dir = TempDir::new("tokio-fd-server");
     let log = Log::default();
@@ -369,7 +369,7 @@ async fn freediameter_as_a_client_of_our_server() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_python_probe_passes_against_our_server() {
-    let _one = serial();
+    let _one = serial().await;
     logs();
     let dir = TempDir::new("tokio-probe");
     let log = Log::default();
