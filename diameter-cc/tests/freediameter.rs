@@ -13,8 +13,6 @@
 //! freeDiameter and tshark come from `bash ../shared/peers/install.sh`; if
 //! they are missing the test fails with that instruction (it never skips).
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
 use diameter_cc::client::accounting::{AccountingConfig, AccountingEvent, CallInfo};
@@ -29,12 +27,12 @@ use diameter_cc::CreditControl;
 use diameter_core::dict::base::{self, DisconnectCause, TerminationCause};
 use diameter_core::peer::{self, App, LocalIdentity, PeerConfig, Role};
 use diameter_core::{ApplicationId, Message, ResultCode};
+use diameter_sim::peers::{tshark_check, FreeDiameter, FD_HOST};
 use diameter_sim::tcp::TcpDriver;
 use diameter_sim::Unhandled;
 
 const HOST: &str = "rust-client.localdomain";
 const REALM: &str = "localdomain";
-const FD_HOST: &str = "fd-server.localdomain";
 
 type Ep = Endpoint<
     diameter_cc::server::credit_control::NoRating,
@@ -49,71 +47,6 @@ static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn peers_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/peers")
-}
-
-fn require_freediameter() {
-    assert!(
-        Command::new("sh")
-            .arg("-c")
-            .arg("command -v freeDiameterd")
-            .status()
-            .is_ok_and(|s| s.success()),
-        "freeDiameterd is missing: run `bash ../shared/peers/install.sh`"
-    );
-}
-
-/// freeDiameter running in a temporary directory; stopped on drop.
-struct FreeDiameter {
-    dir: PathBuf,
-    port: u16,
-}
-
-impl FreeDiameter {
-    /// Start it on a free port, retrying once if it dies during start-up.
-    fn start(tag: &str, env: &[(&str, String)]) -> FreeDiameter {
-        require_freediameter();
-        let script = peers_dir().join("freediameter-server.sh");
-        let dir = std::env::temp_dir().join(format!("fd-{tag}-{}", std::process::id()));
-        let mut last = String::new();
-        for _ in 0..2 {
-            let port = std::net::TcpListener::bind(("127.0.0.1", 0))
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            let mut cmd = Command::new("bash");
-            cmd.arg(&script)
-                .arg("start")
-                .arg(&dir)
-                .arg(port.to_string());
-            cmd.env("FD_TW", "6");
-            for (k, v) in env {
-                cmd.env(k, v);
-            }
-            let out = cmd.output().expect("run freediameter-server.sh");
-            if out.status.success() {
-                return FreeDiameter { dir, port };
-            }
-            last = String::from_utf8_lossy(&out.stderr).into_owned();
-            std::thread::sleep(Duration::from_secs(1));
-        }
-        panic!("freeDiameter did not start: {last}");
-    }
-}
-
-impl Drop for FreeDiameter {
-    fn drop(&mut self) {
-        let _ = Command::new("bash")
-            .arg(peers_dir().join("freediameter-server.sh"))
-            .arg("stop")
-            .arg(&self.dir)
-            .output();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 fn config() -> EndpointConfig {
@@ -417,13 +350,9 @@ fn our_endpoint_against_freediameter_over_tcp() {
     // Every message on the wire through tshark; freeDiameter's answers with
     // a Failed-AVP carry zero-filled payloads (RFC 6733 §7.5) that
     // Wireshark warns about, so those are checked leniently.
-    let dir = std::env::temp_dir().join(format!("fd-interop-hex-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
     let (mut clean, mut lenient) = (Vec::new(), Vec::new());
-    for (i, (out, m)) in d.log.iter().enumerate() {
+    for (out, m) in d.log.iter() {
         let msg = Message::parse_with(m, &CreditControl).unwrap();
-        let f = dir.join(format!("{i:03}.hex"));
-        std::fs::write(&f, m.iter().map(|b| format!("{b:02x}")).collect::<String>()).unwrap();
         let from_fd = !*out;
         if from_fd && msg.get(&base::RESULT_CODE).ok().flatten() == Some(5001) {
             // freeDiameter's 5001 carries Service-Information in Failed-AVP
@@ -432,29 +361,13 @@ fn our_endpoint_against_freediameter_over_tcp() {
             continue;
         }
         if from_fd && msg.get(&base::FAILED_AVP).ok().flatten().is_some() {
-            lenient.push(f);
+            lenient.push(m.clone());
         } else {
-            clean.push(f);
+            clean.push(m.clone());
         }
     }
-    let script = peers_dir().join("tshark-decode.sh");
-    for (args, files) in [(vec![], &clean), (vec!["--lenient"], &lenient)] {
-        if files.is_empty() {
-            continue;
-        }
-        let out = Command::new("bash")
-            .arg(&script)
-            .args(&args)
-            .args(files.iter())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "tshark: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let _ = std::fs::remove_dir_all(&dir);
+    tshark_check(&clean, false);
+    tshark_check(&lenient, true);
 }
 
 #[test]

@@ -8,12 +8,10 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use diameter_cc::client::accounting::AccountingEvent;
 use diameter_cc::client::postpaid::PostpaidEvent;
 use diameter_cc::client::prepaid::PrepaidEvent;
 use diameter_cc::dict::CcRequestType;
 use diameter_cc::endpoint::{EndpointConfig, SessionEvent};
-use diameter_cc::msg::CcrRepr;
 use diameter_cc::session::WallClock;
 use diameter_core::dict::base::{AccountingRecordType, TerminationCause};
 use diameter_core::peer::DownReason;
@@ -85,15 +83,7 @@ async fn prepaid_postpaid_and_accounting_flows() {
     call.start().await.unwrap();
     call.answered().await.unwrap();
     let events = call.hangup(TerminationCause::Logout).await.unwrap();
-    let acked: Vec<_> = events
-        .iter()
-        .filter_map(|e| match e {
-            SessionEvent::Accounting(AccountingEvent::RecordAcknowledged {
-                record_type, ..
-            }) => Some(*record_type),
-            _ => None,
-        })
-        .collect();
+    let acked = acknowledged(&events);
     assert_eq!(
         acked,
         [
@@ -122,42 +112,8 @@ async fn prepaid_postpaid_and_accounting_flows() {
     server.shutdown(Duration::from_secs(2)).await;
 }
 
-fn ccr(session: &str, with_context: bool) -> Vec<u8> {
-    let mut buf = vec![0u8; 1024];
-    let ccr = CcrRepr::new(
-        session,
-        "proxy.diameter.test",
-        REALM,
-        REALM,
-        CONTEXT,
-        CcRequestType::Event,
-        0,
-    );
-    let len = ccr.encode(CcrRepr::header(0, 0), &mut buf).unwrap().len();
-    buf.truncate(len);
-    if with_context {
-        buf
-    } else {
-        without_avp(&buf, 461)
-    }
-}
-
-/// `msg` without its top-level AVPs of `code` (the length fixed).
-fn without_avp(msg: &[u8], code: u32) -> Vec<u8> {
-    let mut out = msg[..20].to_vec();
-    let mut at = 20;
-    while at + 8 <= msg.len() {
-        let c = u32::from_be_bytes(msg[at..at + 4].try_into().unwrap());
-        let len = u32::from_be_bytes([0, msg[at + 5], msg[at + 6], msg[at + 7]]) as usize;
-        let padded = (len + 3) & !3;
-        if c != code {
-            out.extend_from_slice(&msg[at..at + padded]);
-        }
-        at += padded;
-    }
-    let n = (out.len() as u32).to_be_bytes();
-    out[1..4].copy_from_slice(&n[1..]);
-    out
+fn ccr(session: &str, valid: bool) -> Vec<u8> {
+    ccr_event(session, "proxy.diameter.test", REALM, valid)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

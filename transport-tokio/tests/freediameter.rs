@@ -12,12 +12,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::*;
-use diameter_cc::client::accounting::{AccountingConfig, AccountingEvent};
+use diameter_cc::client::accounting::AccountingConfig;
 use diameter_cc::client::postpaid::{PostpaidConfig, PostpaidEvent};
 use diameter_cc::client::prepaid::{PrepaidConfig, PrepaidEvent};
-use diameter_cc::dict::CcRequestType;
 use diameter_cc::endpoint::{EndpointConfig, SessionEvent};
-use diameter_cc::msg::CcrRepr;
 use diameter_cc::server::accounting::AccountingServerConfig;
 use diameter_cc::server::credit_control::CcServerConfig;
 use diameter_cc::session::WallClock;
@@ -56,38 +54,8 @@ fn proxy_config() -> EndpointConfig {
     c
 }
 
-/// A CCR-Event, without its Service-Context-Id when `valid` is false.
-fn ccr_event(session: &str, valid: bool) -> Vec<u8> {
-    let mut buf = vec![0u8; 1024];
-    let repr = CcrRepr::new(
-        session,
-        HOST,
-        FD_REALM,
-        FD_REALM,
-        CONTEXT,
-        CcRequestType::Event,
-        0,
-    );
-    let len = repr.encode(CcrRepr::header(0, 0), &mut buf).unwrap().len();
-    buf.truncate(len);
-    if valid {
-        return buf;
-    }
-    // Drop the top-level Service-Context-Id (461) and fix the length.
-    let mut out = buf[..20].to_vec();
-    let mut at = 20;
-    while at + 8 <= buf.len() {
-        let code = u32::from_be_bytes(buf[at..at + 4].try_into().unwrap());
-        let len = u32::from_be_bytes([0, buf[at + 5], buf[at + 6], buf[at + 7]]) as usize;
-        let padded = (len + 3) & !3;
-        if code != 461 {
-            out.extend_from_slice(&buf[at..at + padded]);
-        }
-        at += padded;
-    }
-    let n = (out.len() as u32).to_be_bytes();
-    out[1..4].copy_from_slice(&n[1..]);
-    out
+fn ccr(session: &str, valid: bool) -> Vec<u8> {
+    ccr_event(session, HOST, FD_REALM, valid)
 }
 
 fn count(log: &Log, dir: Direction, what: (u32, bool)) -> usize {
@@ -156,15 +124,7 @@ async fn flows(client: &Node, tag: &str) {
     call.start().await.unwrap();
     call.answered().await.unwrap();
     let events = call.hangup(TerminationCause::Logout).await.unwrap();
-    let acked: Vec<_> = events
-        .iter()
-        .filter_map(|e| match e {
-            SessionEvent::Accounting(AccountingEvent::RecordAcknowledged {
-                record_type, ..
-            }) => Some(*record_type),
-            _ => None,
-        })
-        .collect();
+    let acked = acknowledged(&events);
     assert_eq!(
         acked,
         [
@@ -202,7 +162,7 @@ async fn our_client_against_the_freediameter_server() {
 
     // An invalid request: freeDiameter's core answers 5005 with a
     // Failed-AVP, which reaches the caller.
-    match client.request(ccr_event("bad-1", false)).await {
+    match client.request(ccr("bad-1", false)).await {
         Err(RequestError::Rejected(a)) => {
             assert_eq!(a.result_code(), Some(ResultCode(5005)));
             assert_eq!(a.failed_avps().len(), 1, "Failed-AVP surfaced");
@@ -210,7 +170,7 @@ async fn our_client_against_the_freediameter_server() {
         other => panic!("{other:?}"),
     }
     // A valid one through the same door.
-    let a = client.request(ccr_event("event-1", true)).await.unwrap();
+    let a = client.request(ccr("event-1", true)).await.unwrap();
     assert_eq!(a.result_code(), Some(ResultCode::SUCCESS));
 
     // Watchdogs both ways (Tw 6 s on each side).

@@ -187,3 +187,63 @@ impl Relay {
         self.cut.send_modify(|n| *n += 1);
     }
 }
+
+/// A CCR-Event from `origin` for `realm`, without its Service-Context-Id
+/// when `valid` is false (an invalid request: 5005 with Failed-AVP).
+pub fn ccr_event(session: &str, origin: &str, realm: &str, valid: bool) -> Vec<u8> {
+    let mut buf = vec![0u8; 1024];
+    let repr = diameter_cc::msg::CcrRepr::new(
+        session,
+        origin,
+        realm,
+        realm,
+        CONTEXT,
+        diameter_cc::dict::CcRequestType::Event,
+        0,
+    );
+    let len = repr
+        .encode(diameter_cc::msg::CcrRepr::header(0, 0), &mut buf)
+        .unwrap()
+        .len();
+    buf.truncate(len);
+    if valid {
+        buf
+    } else {
+        without_avp(&buf, 461)
+    }
+}
+
+/// `msg` without its top-level AVPs of `code` (the length fixed).
+pub fn without_avp(msg: &[u8], code: u32) -> Vec<u8> {
+    let mut out = msg[..20].to_vec();
+    let mut at = 20;
+    while at + 8 <= msg.len() {
+        let c = u32::from_be_bytes(msg[at..at + 4].try_into().unwrap());
+        let len = u32::from_be_bytes([0, msg[at + 5], msg[at + 6], msg[at + 7]]) as usize;
+        let padded = (len + 3) & !3;
+        if c != code {
+            out.extend_from_slice(&msg[at..at + padded]);
+        }
+        at += padded;
+    }
+    let n = (out.len() as u32).to_be_bytes();
+    out[1..4].copy_from_slice(&n[1..]);
+    out
+}
+
+/// The record types acknowledged among an accounting call's events.
+pub fn acknowledged(
+    events: &[diameter_cc::endpoint::SessionEvent],
+) -> Vec<diameter_core::dict::base::AccountingRecordType> {
+    use diameter_cc::client::accounting::AccountingEvent;
+    use diameter_cc::endpoint::SessionEvent;
+    events
+        .iter()
+        .filter_map(|e| match e {
+            SessionEvent::Accounting(AccountingEvent::RecordAcknowledged {
+                record_type, ..
+            }) => Some(*record_type),
+            _ => None,
+        })
+        .collect()
+}
