@@ -212,6 +212,7 @@ impl Call {
     }
 
     async fn op(&mut self, op: CallOp) -> Result<bool, SessionError> {
+        tracing::debug!(session_id = %self.session_id, op = ?op, "call");
         let (reply, rx) = oneshot::channel();
         self.node
             .send(Command::Call {

@@ -161,6 +161,14 @@ impl Node {
         bytes: Vec<u8>,
         timeout: Duration,
     ) -> Result<Answer, RequestError> {
+        let (command, application) = match bytes.get(..12) {
+            Some(h) => (
+                u32::from_be_bytes([0, h[5], h[6], h[7]]),
+                u32::from_be_bytes([h[8], h[9], h[10], h[11]]),
+            ),
+            None => (0, 0),
+        };
+        let span = tracing::debug_span!("request", command, application);
         let (reply, rx) = oneshot::channel();
         self.send(Command::Request {
             bytes,
@@ -168,7 +176,13 @@ impl Node {
             reply,
         })
         .map_err(|_| RequestError::Shutdown)?;
-        rx.await.unwrap_or(Err(RequestError::Shutdown))
+        let answer = tracing::Instrument::instrument(rx, span.clone()).await;
+        let answer = answer.unwrap_or(Err(RequestError::Shutdown));
+        span.in_scope(|| match &answer {
+            Ok(a) => tracing::debug!(result_code = ?a.result_code(), "answered"),
+            Err(e) => tracing::debug!(error = %e, "failed"),
+        });
+        answer
     }
 
     /// Open a prepaid call (RFC 8506 session-based charging, SCENARIOS
