@@ -16,7 +16,7 @@ use std::hint::black_box;
 use std::io::Cursor;
 use std::sync::Arc;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, Criterion, Throughput};
 use diameter::avp::flags::M;
 use diameter::avp::{
     Avp, AvpValue, Enumerated, Grouped, Identity, Time, UTF8String, Unsigned32, Unsigned64,
@@ -315,7 +315,13 @@ fn check_and_report(inputs: &[Input], dict: &Arc<Dictionary>, ts: &Time) {
         assert_eq!(n_ours, n_theirs, "{}: AVPs visited differ", i.name);
         b::parse_validate(bytes).expect("our validate");
 
-        let rows: [(&str, f64); 5] = [
+        let rows: [(&str, f64); 6] = [
+            (
+                "ours_check_validate",
+                allocs_per_op(|| {
+                    black_box(b::check_validate(black_box(bytes)).unwrap());
+                }),
+            ),
             (
                 "ours_full_decode",
                 allocs_per_op(|| {
@@ -384,12 +390,18 @@ fn codec(c: &mut Criterion) {
                 black_box(&buf);
             })
         });
+        g.bench_function("tight_walk", |bn| {
+            bn.iter(|| b::tight_walk(black_box(bytes)))
+        });
         g.bench_function("bare_walk", |bn| bn.iter(|| b::bare_walk(black_box(bytes))));
         g.bench_function("ours_parse_only", |bn| {
             bn.iter(|| b::parse_only(black_box(bytes)).unwrap())
         });
         g.bench_function("ours_parse_validate", |bn| {
             bn.iter(|| b::parse_validate(black_box(bytes)).unwrap())
+        });
+        g.bench_function("ours_check_validate", |bn| {
+            bn.iter(|| b::check_validate(black_box(bytes)).unwrap())
         });
         g.bench_function("ours_full_decode", |bn| {
             bn.iter(|| b::full_decode(black_box(bytes)).unwrap())
@@ -426,5 +438,68 @@ fn codec(c: &mut Criterion) {
     }
 }
 
+/// `CODEC_BENCH_OPS=<row>:<message>:<n>` runs one row `n` times on one
+/// message and exits, for an instruction count under callgrind
+/// (`scripts/codec-instructions.sh`): unlike time, the count does not move
+/// with the load of a shared machine.
+fn count_mode(spec: &str) {
+    let mut it = spec.split(':');
+    let (Some(row), Some(name), Some(n)) = (it.next(), it.next(), it.next()) else {
+        panic!("CODEC_BENCH_OPS=<row>:<message>:<n>, not {spec:?}");
+    };
+    let n: u32 = n.parse().expect("CODEC_BENCH_OPS: n is a number");
+    let input = inputs()
+        .into_iter()
+        .find(|i| i.name == name)
+        .unwrap_or_else(|| panic!("no message {name:?}"));
+    let dict = their_dict();
+    let ts = their_time(b::EVENT_NTP);
+    let bytes = &input.bytes[..];
+    let mut buf = vec![0u8; 8192];
+    let mut out: Vec<u8> = Vec::with_capacity(8192);
+    for _ in 0..n {
+        match row {
+            "none" => {}
+            "tight_walk" => {
+                black_box(b::tight_walk(black_box(bytes)));
+            }
+            "bare_walk" => {
+                black_box(b::bare_walk(black_box(bytes)));
+            }
+            "ours_parse_only" => {
+                black_box(b::parse_only(black_box(bytes)).unwrap());
+            }
+            "ours_parse_validate" => {
+                black_box(b::parse_validate(black_box(bytes)).unwrap());
+            }
+            "ours_check_validate" => {
+                black_box(b::check_validate(black_box(bytes)).unwrap());
+            }
+            "ours_full_decode" => {
+                black_box(b::full_decode(black_box(bytes)).unwrap());
+            }
+            "ours_encode" => {
+                black_box(b::encode(black_box(&input.values), &mut buf).unwrap());
+            }
+            "diameter_crate_decode" => {
+                black_box(their_decode(black_box(bytes), &dict));
+            }
+            "diameter_crate_encode" => {
+                their_encode(black_box(&input.values), &ts, &dict, &mut out);
+                black_box(&out);
+            }
+            other => panic!("no row {other:?}"),
+        }
+    }
+}
+
 criterion_group!(benches, codec);
-criterion_main!(benches);
+
+fn main() {
+    if let Ok(spec) = std::env::var("CODEC_BENCH_OPS") {
+        count_mode(&spec);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -116,6 +116,37 @@ fn walk(b: &[u8], sum: &mut u32) {
     }
 }
 
+/// The tightest header walk, the floor of every decode row: one
+/// bounds-checked 8-byte read per AVP header (code, flags, length), the
+/// Vendor-Id skipped by the V bit, Grouped codes of [`GROUPED_CODES`]
+/// descended into, nothing else checked. Returns the sum of the codes.
+#[inline]
+pub fn tight_walk(msg: &[u8]) -> u32 {
+    let mut sum = 0u32;
+    tight(msg.get(20..).unwrap_or(&[]), &mut sum);
+    sum
+}
+
+fn tight(b: &[u8], sum: &mut u32) {
+    let mut pos = 0usize;
+    while let Some(h) = b.get(pos..pos + 8) {
+        let h: [u8; 8] = h.try_into().unwrap_or([0; 8]);
+        let code = u32::from_be_bytes([h[0], h[1], h[2], h[3]]);
+        let len = u32::from_be_bytes([0, h[5], h[6], h[7]]) as usize;
+        *sum = sum.wrapping_add(code);
+        if GROUPED_CODES.contains(&code) {
+            let hdr = if h[4] & 0x80 != 0 { 12 } else { 8 };
+            if let Some(inner) = b.get(pos + hdr..pos + len) {
+                tight(inner, sum);
+            }
+        }
+        pos += (len + 3) & !3;
+        if len < 8 {
+            return;
+        }
+    }
+}
+
 /// `Message::parse_with(bytes, &BenchDict)` and nothing else.
 #[inline]
 pub fn parse_only(bytes: &[u8]) -> Result<Message<'_>, Error> {
@@ -129,6 +160,15 @@ pub fn parse_validate(bytes: &[u8]) -> Result<Message<'_>, Error> {
     let m = Message::parse_with(bytes, &BenchDict)?;
     m.validate(&BenchDict)?;
     Ok(m)
+}
+
+/// The receive path of the peer machine: [`Message::new_checked`] (the
+/// header) then [`Message::validated`], one walk that checks every AVP
+/// header, the command's grammar, flag rules and every known value,
+/// recursively, and marks the message validated for the typed views.
+#[inline]
+pub fn check_validate(bytes: &[u8]) -> Result<Message<'_>, Error> {
+    Message::new_checked(bytes)?.validated(&BenchDict)
 }
 
 /// The full decode we advertise, in one pass: [`Message::new_checked`]
