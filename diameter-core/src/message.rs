@@ -16,7 +16,7 @@
 //! recursion depth is bounded by the configured maximum.
 
 use crate::avp::{Avp, AvpIter};
-use crate::dict::{AvpDef, AvpInfo, CommandDef, Dictionary, Grammar, RuleKind};
+use crate::dict::{AvpDef, AvpInfo, CommandDef, Dictionary, Grammar, Rule, RuleKind};
 use crate::error::{Error, ErrorKind};
 use crate::header::{ApplicationId, CommandCode, CommandFlags, HeaderRepr, HEADER_LEN};
 use crate::types::{AvpType, DataType};
@@ -577,12 +577,15 @@ fn validate_rules<D: Dictionary>(
 ) -> Result<(), Error> {
     let rules = grammar.rules;
     let mut counts = [0u16; Grammar::MAX_RULES];
+    // Rules whose minimum is met (bit i for rules[i]).
+    let mut met = 0u64;
+    // AVPs mostly come in the grammar's order: the search for an AVP's rule
+    // starts at the previous AVP's.
+    let mut cursor = 0usize;
     for (pos, avp) in set.iter().enumerate() {
         let avp = avp?;
         let info = dict.avp(avp.code(), avp.vendor());
-        let rule = rules
-            .iter()
-            .position(|r| r.code == avp.code() && r.vendor == avp.vendor());
+        let rule = find_rule(rules, avp.code(), avp.vendor(), cursor);
         check_flags(&avp, info, config)?;
         match info {
             Some(info) => {
@@ -609,11 +612,15 @@ fn validate_rules<D: Dictionary>(
         }
         match rule {
             Some(i) => {
+                cursor = i;
                 let r = &rules[i];
                 if let Some(c) = counts.get_mut(i) {
                     *c = c.saturating_add(1);
                     if *c > r.max {
                         return Err(avp.error(ErrorKind::TooManyAvps));
+                    }
+                    if *c == r.min {
+                        met |= 1 << i;
                     }
                 }
                 if r.kind == RuleKind::Fixed && i != pos {
@@ -623,6 +630,9 @@ fn validate_rules<D: Dictionary>(
             None if !grammar.extensible => return Err(avp.error(ErrorKind::AvpNotAllowed)),
             None => {}
         }
+    }
+    if met & grammar.required() == grammar.required() {
+        return Ok(());
     }
     for (r, &c) in rules.iter().zip(counts.iter()) {
         let enforced = match required {
@@ -638,6 +648,21 @@ fn validate_rules<D: Dictionary>(
         }
     }
     Ok(())
+}
+
+/// The index of the rule for `code`/`vendor`, searched from `from` on and
+/// then from the start (a grammar lists an AVP once, so where the search
+/// starts does not change the answer).
+#[inline]
+fn find_rule(rules: &[Rule], code: u32, vendor: u32, from: usize) -> Option<usize> {
+    let is = |r: &Rule| r.code == code && r.vendor == vendor;
+    let (head, tail) = rules.split_at(from.min(rules.len()));
+    let found = match tail.iter().position(is) {
+        Some(i) => Some(from + i),
+        None => head.iter().position(is),
+    };
+    debug_assert_eq!(found, rules.iter().position(is), "a rule listed twice");
+    found
 }
 
 impl<'a> Avp<'a> {

@@ -259,6 +259,10 @@ impl Rule {
 }
 
 /// A CCF grammar: rules, and whether `* [ AVP ]` admits other AVPs.
+///
+/// Built with [`Grammar::open`] or [`Grammar::closed`], which also note
+/// which rules have a minimum, so that validation checks the minimums with
+/// one mask comparison when every one of them is met.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Grammar {
@@ -266,16 +270,15 @@ pub struct Grammar {
     pub rules: &'static [Rule],
     /// `* [ AVP ]`: AVPs not listed are allowed.
     pub extensible: bool,
+    /// Bit `i` set when `rules[i].min > 0`.
+    required: u64,
 }
 
 impl Grammar {
     /// No rules, anything allowed (non-grouped AVPs, unknown content).
-    pub const EMPTY: Grammar = Grammar {
-        rules: &[],
-        extensible: true,
-    };
+    pub const EMPTY: Grammar = Grammar::open(&[]);
     /// Maximum number of rules a grammar may have (validation keeps one
-    /// counter per rule on the stack).
+    /// counter per rule on the stack). A longer grammar does not compile.
     pub const MAX_RULES: usize = 64;
 
     /// A grammar with `* [ AVP ]`.
@@ -283,6 +286,7 @@ impl Grammar {
         Grammar {
             rules,
             extensible: true,
+            required: Self::required_mask(rules),
         }
     }
     /// A grammar without `* [ AVP ]`: unlisted AVPs get 5008.
@@ -290,7 +294,29 @@ impl Grammar {
         Grammar {
             rules,
             extensible: false,
+            required: Self::required_mask(rules),
         }
+    }
+
+    const fn required_mask(rules: &'static [Rule]) -> u64 {
+        assert!(
+            rules.len() <= Self::MAX_RULES,
+            "a grammar has at most Grammar::MAX_RULES rules"
+        );
+        let mut mask = 0u64;
+        let mut i = 0;
+        while i < rules.len() {
+            if rules[i].min > 0 {
+                mask |= 1 << i;
+            }
+            i += 1;
+        }
+        mask
+    }
+
+    /// Bit `i` set when `rules[i]` has a minimum count.
+    pub(crate) const fn required(&self) -> u64 {
+        self.required
     }
 }
 
