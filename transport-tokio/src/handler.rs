@@ -83,8 +83,18 @@ pub struct Responder {
 impl Responder {
     /// Send `answer`, encoded by the application (with the request's
     /// Hop-by-Hop and End-to-End identifiers: see
-    /// [`MessageBuilder::answer_to`]).
+    /// [`MessageBuilder::answer_to`]). An answer larger than a node sends
+    /// (64 KiB) is not sent: the request is answered 5012
+    /// (DIAMETER_UNABLE_TO_COMPLY) instead, with a log line.
     pub fn send(mut self, answer: Vec<u8>) {
+        if answer.len() > crate::driver::ep::PEER_TX {
+            tracing::error!(
+                len = answer.len(),
+                max = crate::driver::ep::PEER_TX,
+                "answer too large to send: answering 5012 instead"
+            );
+            return;
+        }
         self.answered = true;
         let _ = self.commands.send(Command::Answer {
             slot: self.slot,
@@ -94,7 +104,9 @@ impl Responder {
 
     /// Answer with `result` (Origin-Host, Origin-Realm, Session-Id and the
     /// identifiers filled in; the E bit for a protocol error), then the
-    /// AVPs `more` adds.
+    /// AVPs `more` adds. An answer that does not fit in what a node sends
+    /// (64 KiB) is an error, and the request is answered 5012
+    /// (DIAMETER_UNABLE_TO_COMPLY).
     pub fn answer_with(
         self,
         result: ResultCode,
@@ -137,7 +149,7 @@ pub(crate) fn build_answer(
         origin_host: &identity.0,
         origin_realm: &identity.1,
     };
-    let mut buf = vec![0u8; 65_536];
+    let mut buf = vec![0u8; crate::driver::ep::PEER_TX];
     let mut b = result_answer(&req, result, &me, &mut buf);
     more(&mut b);
     let len = b.finish()?.len();

@@ -21,7 +21,7 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use crate::call::{Call, SessionError};
 use crate::config::{Limits, Target};
 use crate::driver::conn::BoxStream;
-use crate::driver::ep::PeerStatus;
+use crate::driver::ep::{PeerStatus, PEER_TX};
 use crate::driver::{
     Command, Connector, Driver, Input, Open, ServerOp, Setup, Shared, Status, Tap, TargetStatus,
 };
@@ -629,7 +629,7 @@ impl<R: Rating + Send + 'static, K: AccountingSink + Send + 'static> Builder<R, 
         let config = self.config;
         let cc = self.credit_control;
         let acct = self.accounting;
-        let stack = std::mem::size_of::<Endpoint<R, K, PEERS, SESSIONS>>()
+        let stack = std::mem::size_of::<Endpoint<R, K, PEERS, SESSIONS, PEER_TX>>()
             .saturating_mul(4)
             .saturating_add(16 << 20);
         let name = format!("diameter {}", shared.identity.0);
@@ -649,8 +649,12 @@ impl<R: Rating + Send + 'static, K: AccountingSink + Send + 'static> Builder<R, 
                         return;
                     }
                 };
-                let mut ep =
-                    Endpoint::<R, K, PEERS, SESSIONS>::new_serving(config, Instant::ZERO, cc, acct);
+                let mut ep = Endpoint::<R, K, PEERS, SESSIONS, PEER_TX>::new_serving(
+                    config,
+                    Instant::ZERO,
+                    cc,
+                    acct,
+                );
                 let driver = Driver::new(setup, &mut ep);
                 local.block_on(driver.run(&mut ep));
             })

@@ -15,7 +15,7 @@ use diameter_cc::endpoint::{EndpointConfig, SessionEvent};
 use diameter_cc::session::WallClock;
 use diameter_core::dict::base::{AccountingRecordType, TerminationCause};
 use diameter_core::peer::DownReason;
-use diameter_core::{ApplicationId, ResultCode};
+use diameter_core::{ApplicationId, AvpFlags, ResultCode};
 use diameter_sim::fixtures::{ledger, Records, Shared};
 use diameter_tokio::{
     Authorization, IncomingRequest, Node, NodeEvent, RequestError, Responder, Target,
@@ -137,12 +137,24 @@ async fn requests_of_the_application_and_a_handler() {
                     };
                     // The CCA grammar wants Auth-Application-Id and the
                     // request's CC-Request-Type and -Number (RFC 8506 §3.2).
-                    res.answer_with(rc, |b| {
+                    let sent = res.answer_with(rc, |b| {
                         b.put(&diameter_core::dict::base::AUTH_APPLICATION_ID, 4)
                             .put(&diameter_cc::dict::CC_REQUEST_TYPE, CcRequestType::Event)
                             .put(&diameter_cc::dict::CC_REQUEST_NUMBER, 0);
-                    })
-                    .unwrap();
+                        if sid.starts_with("huge") {
+                            // More than a node sends: 5012 instead.
+                            b.put_raw(99_999, None, AvpFlags::NONE, &[7u8; 70_000]);
+                        }
+                        if sid.starts_with("large") {
+                            // An answer far larger than a small device's
+                            // 4 KiB transmit buffer (an AVP of no
+                            // dictionary, M bit clear).
+                            b.put_raw(99_999, None, AvpFlags::NONE, &[7u8; 20_000]);
+                        }
+                    });
+                    // Only the huge answer does not fit (the responder,
+                    // dropped, answers 5012).
+                    assert_eq!(sent.is_err(), sid.starts_with("huge"), "{sent:?}");
                 });
             },
         )
@@ -164,13 +176,22 @@ async fn requests_of_the_application_and_a_handler() {
         let a = t.await.unwrap().expect("answered");
         assert_eq!(a.result_code(), Some(ResultCode::SUCCESS));
     }
+    // An answer of 20 KB.
+    let a = client.request(ccr("large-1", true)).await.unwrap();
+    assert!(a.bytes().len() > 20_000, "{}", a.bytes().len());
+    match client.request(ccr("huge-1", true)).await {
+        Err(RequestError::Rejected(a)) => {
+            assert_eq!(a.result_code(), Some(ResultCode::UNABLE_TO_COMPLY))
+        }
+        other => panic!("{other:?}"),
+    }
     // A failure answer comes back as Rejected, with the answer.
     match client.request(ccr("refuse-1", true)).await {
         Err(RequestError::Rejected(a)) => assert_eq!(a.result_code(), Some(ResultCode(5030))),
         other => panic!("{other:?}"),
     }
-    assert_eq!(client.stats().answers_by_result_code[&2001], 200);
-    assert_eq!(server.stats().handled_requests, 201);
+    assert_eq!(client.stats().answers_by_result_code[&2001], 201);
+    assert_eq!(server.stats().handled_requests, 203);
 
     // A request the peer machine finds invalid (CCR without
     // Service-Context-Id) is answered 5005 with Failed-AVP, surfaced.

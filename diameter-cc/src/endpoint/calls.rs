@@ -21,7 +21,8 @@ impl<
         K: AccountingSink + 'static,
         const PEERS: usize,
         const SESSIONS: usize,
-    > Endpoint<R, K, PEERS, SESSIONS>
+        const TX: usize,
+    > Endpoint<R, K, PEERS, SESSIONS, TX>
 {
     /// Open a prepaid session (RFC 8506 §5, SCENARIOS Prepaid) with
     /// `session_id` (the SIP Call-ID, say). Nothing is sent until

@@ -165,16 +165,20 @@ struct Slot {
 
 /// A Diameter node: `PEERS` peer connections and `SESSIONS` sessions (a
 /// power of two, at least 2). `R` rates credit-control requests when the node serves
-/// them, `K` stores accounting records when it serves accounting.
+/// them, `K` stores accounting records when it serves accounting. Each
+/// peer has a transmit buffer of `TX` bytes, the largest message the node
+/// sends (4 KiB suits a device; a server sending large answers wants
+/// more).
 pub struct Endpoint<
     R: Rating + 'static = NoRating,
     K: AccountingSink + 'static = NoSink,
     const PEERS: usize = 2,
     const SESSIONS: usize = 64,
+    const TX: usize = 4096,
 > {
     shared: Shared<R, K>,
     peer_config: PeerConfig,
-    peers: heapless::Vec<PeerSlot<SESSIONS>, PEERS>,
+    peers: heapless::Vec<PeerSlot<SESSIONS, TX>, PEERS>,
     slots: heapless::Vec<Slot, SESSIONS>,
     free: heapless::Vec<u16, SESSIONS>,
     index: heapless::index_map::FnvIndexMap<u64, u16, SESSIONS>,
@@ -198,7 +202,8 @@ impl<
         K: AccountingSink + 'static,
         const PEERS: usize,
         const SESSIONS: usize,
-    > core::fmt::Debug for Endpoint<R, K, PEERS, SESSIONS>
+        const TX: usize,
+    > core::fmt::Debug for Endpoint<R, K, PEERS, SESSIONS, TX>
 {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Endpoint")
@@ -209,7 +214,9 @@ impl<
     }
 }
 
-impl<const PEERS: usize, const SESSIONS: usize> Endpoint<NoRating, NoSink, PEERS, SESSIONS> {
+impl<const PEERS: usize, const SESSIONS: usize, const TX: usize>
+    Endpoint<NoRating, NoSink, PEERS, SESSIONS, TX>
+{
     /// An endpoint with no peers and no sessions.
     pub fn new(config: EndpointConfig, now: Instant) -> Self {
         let node = Node {
@@ -260,7 +267,8 @@ impl<
         K: AccountingSink + 'static,
         const PEERS: usize,
         const SESSIONS: usize,
-    > Endpoint<R, K, PEERS, SESSIONS>
+        const TX: usize,
+    > Endpoint<R, K, PEERS, SESSIONS, TX>
 {
     /// Serve credit control (RFC 8506): a CCR-Initial naming no session
     /// opens a server session rated by `rating`; a CCR-Event is rated at
@@ -269,7 +277,7 @@ impl<
         self,
         config: CcServerConfig,
         rating: R2,
-    ) -> Endpoint<R2, K, PEERS, SESSIONS> {
+    ) -> Endpoint<R2, K, PEERS, SESSIONS, TX> {
         let mut ep = self.map_shared(|sh| Shared {
             node: sh.node,
             prepaid: sh.prepaid,
@@ -287,7 +295,7 @@ impl<
         self,
         config: AccountingServerConfig,
         sink: K2,
-    ) -> Endpoint<R, K2, PEERS, SESSIONS> {
+    ) -> Endpoint<R, K2, PEERS, SESSIONS, TX> {
         let mut ep = self.map_shared(|sh| Shared {
             node: sh.node,
             prepaid: sh.prepaid,
@@ -327,20 +335,22 @@ impl<
         credit_control: Option<(CcServerConfig, R)>,
         accounting: Option<(AccountingServerConfig, K)>,
     ) -> Self {
-        Endpoint::<NoRating, NoSink, PEERS, SESSIONS>::new(config, now).map_shared(|sh| Shared {
-            node: sh.node,
-            prepaid: sh.prepaid,
-            postpaid: sh.postpaid,
-            accounting: sh.accounting,
-            cc_server: credit_control.map(|(c, r)| CcServer::new(c, r)),
-            acct_server: accounting.map(|(c, k)| AccountingServer::new(c, k)),
+        Endpoint::<NoRating, NoSink, PEERS, SESSIONS, TX>::new(config, now).map_shared(|sh| {
+            Shared {
+                node: sh.node,
+                prepaid: sh.prepaid,
+                postpaid: sh.postpaid,
+                accounting: sh.accounting,
+                cc_server: credit_control.map(|(c, r)| CcServer::new(c, r)),
+                acct_server: accounting.map(|(c, k)| AccountingServer::new(c, k)),
+            }
         })
     }
 
     fn map_shared<R2: Rating + 'static, K2: AccountingSink + 'static>(
         self,
         f: impl FnOnce(Shared<R, K>) -> Shared<R2, K2>,
-    ) -> Endpoint<R2, K2, PEERS, SESSIONS> {
+    ) -> Endpoint<R2, K2, PEERS, SESSIONS, TX> {
         Endpoint {
             shared: f(self.shared),
             peer_config: self.peer_config,
@@ -398,7 +408,7 @@ impl<
             })
     }
     /// A peer machine, to inspect (state, negotiated applications, counters).
-    pub fn peer(&self, h: PeerHandle) -> Option<&Peer<SESSIONS>> {
+    pub fn peer(&self, h: PeerHandle) -> Option<&Peer<SESSIONS, TX>> {
         self.peer_slot(h).map(|p| &p.peer)
     }
     /// Every peer in use.
@@ -429,13 +439,13 @@ impl<
         self.shared.acct_server.as_mut()
     }
 
-    fn peer_slot(&self, h: PeerHandle) -> Option<&PeerSlot<SESSIONS>> {
+    fn peer_slot(&self, h: PeerHandle) -> Option<&PeerSlot<SESSIONS, TX>> {
         self.peers
             .get(h.index())
             .filter(|p| p.in_use && p.generation == h.generation)
     }
 
-    fn peer_slot_mut(&mut self, h: PeerHandle) -> Option<&mut PeerSlot<SESSIONS>> {
+    fn peer_slot_mut(&mut self, h: PeerHandle) -> Option<&mut PeerSlot<SESSIONS, TX>> {
         self.peers
             .get_mut(h.index())
             .filter(|p| p.in_use && p.generation == h.generation)

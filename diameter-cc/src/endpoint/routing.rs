@@ -7,8 +7,8 @@ use diameter_core::peer::{IdentityBuf, Peer, Role};
 use crate::session::Route;
 
 /// One peer connection slot.
-pub(crate) struct PeerSlot<const P: usize> {
-    pub peer: Peer<P>,
+pub(crate) struct PeerSlot<const P: usize, const TX: usize> {
+    pub peer: Peer<P, TX>,
     pub generation: u16,
     /// Realms this peer serves (`None`: any, the default route).
     pub realm: Option<IdentityBuf>,
@@ -16,7 +16,7 @@ pub(crate) struct PeerSlot<const P: usize> {
     pub in_use: bool,
 }
 
-impl<const P: usize> PeerSlot<P> {
+impl<const P: usize, const TX: usize> PeerSlot<P, TX> {
     pub(crate) fn role(&self) -> Role {
         self.peer.role()
     }
@@ -52,7 +52,10 @@ impl<const P: usize> PeerSlot<P> {
 /// that host and it is a direct peer) the first open peer, in the order
 /// the peers were added, that serves the realm and negotiated the
 /// application. Peers whose pending table is full are skipped.
-pub(crate) fn choose<const P: usize>(peers: &[PeerSlot<P>], route: &Route<'_>) -> Option<usize> {
+pub(crate) fn choose<const P: usize, const TX: usize>(
+    peers: &[PeerSlot<P, TX>],
+    route: &Route<'_>,
+) -> Option<usize> {
     let app = route.application.0;
     if let Some(host) = route.host {
         if let Some(i) = peers.iter().position(|p| p.is(host) && p.can_take(app)) {

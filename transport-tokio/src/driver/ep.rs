@@ -14,6 +14,11 @@ use diameter_core::peer::{Incoming, PeerState, Role, SendError};
 use diameter_core::time::Instant;
 use diameter_core::EncodeError;
 
+/// Bytes of each peer's transmit buffer: the largest message a node sends
+/// (a request of the application, an answer of a handler), the default
+/// [`crate::Limits::max_message_size`].
+pub(crate) const PEER_TX: usize = 65_536;
+
 /// A peer connection as the application sees it ([`crate::Node::peers`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PeerStatus {
@@ -96,7 +101,7 @@ impl<
         K: AccountingSink + Send + 'static,
         const P: usize,
         const S: usize,
-    > Ep for Endpoint<R, K, P, S>
+    > Ep for Endpoint<R, K, P, S, PEER_TX>
 {
     fn add_peer(&mut self, role: Role, realm: Option<&str>) -> Option<PeerHandle> {
         Endpoint::add_peer(self, role, realm)
