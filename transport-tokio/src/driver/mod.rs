@@ -421,6 +421,10 @@ impl Driver {
                 break;
             }
             Counters::add(&self.shared.counters.messages_out, 1);
+            // R and T: a request sent again.
+            if bytes[4] & 0x90 == 0x90 {
+                Counters::add(&self.shared.counters.retransmissions, 1);
+            }
             if let Some(tap) = &self.tap {
                 tap(Direction::Out, remote, &bytes[..len]);
             }
