@@ -94,38 +94,52 @@ async fn read_loop(
     let mut rx: Box<RxBuf<RX_CAPACITY>> = Box::new(RxBuf::with_max(
         limits.max_message_size.clamp(20, RX_CAPACITY),
     ));
+    // When the message in the buffer began: it must be whole within the
+    // stall timeout of that, however the peer trickles its bytes.
+    let mut begun: Option<tokio::time::Instant> = None;
     let reason = loop {
         // A message begun and not finished must finish within the stall
         // timeout; an idle connection may wait for the idle timeout.
-        let wait = if rx.buffered() > 0 {
-            limits.stall_timeout
-        } else {
-            limits.idle_timeout
+        let deadline = match begun {
+            Some(t) => t + limits.stall_timeout,
+            None => tokio::time::Instant::now() + limits.idle_timeout,
         };
-        let n = match tokio::time::timeout(wait, read.read(rx.spare())).await {
-            Err(_) if rx.buffered() > 0 => {
+        let n = match tokio::time::timeout_at(deadline, read.read(rx.spare())).await {
+            Err(_) if begun.is_some() => {
                 break CloseReason::Limit(format!(
                     "stalled in the middle of a message for {}",
-                    human(wait)
+                    human(limits.stall_timeout)
                 ))
             }
-            Err(_) => break CloseReason::Limit(format!("idle for {}", human(wait))),
+            Err(_) => break CloseReason::Limit(format!("idle for {}", human(limits.idle_timeout))),
             Ok(Err(e)) => break CloseReason::Io(e.to_string()),
             Ok(Ok(0)) => break CloseReason::Closed,
             Ok(Ok(n)) => n,
         };
+        let now = tokio::time::Instant::now();
         rx.filled(n);
         let mut batch = Vec::new();
         let mut broken = None;
+        let mut whole = false;
         while let Some(m) = rx.next_message() {
             match m {
-                Ok(m) => batch.extend_from_slice(m),
+                Ok(m) => {
+                    whole = true;
+                    batch.extend_from_slice(m);
+                }
                 Err(e) => {
                     broken = Some(framing_error(e));
                     break;
                 }
             }
         }
+        // What is left began with this read, unless it is the same
+        // message as before.
+        begun = match (rx.buffered(), begun) {
+            (0, _) => None,
+            (_, Some(t)) if !whole => Some(t),
+            _ => Some(now),
+        };
         if !batch.is_empty() {
             let msg = Input::Messages {
                 conn: id,
