@@ -55,9 +55,21 @@ pub(crate) enum CloseReason {
     Limit(String),
 }
 
-/// Start the reader and the writer of one connection; returns the
-/// writer's queue, the bytes queued and not yet written, and the reader
-/// task (aborted when the connection is dropped).
+/// One connection's tasks as the node's thread holds them.
+pub(crate) struct Tasks {
+    /// The writer's queue.
+    pub tx: mpsc::UnboundedSender<WriterMsg>,
+    /// Bytes queued and not yet written.
+    pub queued: Arc<AtomicUsize>,
+    /// The reader, aborted when the connection is dropped.
+    pub reader: tokio::task::JoinHandle<()>,
+    /// The writer, aborted when the connection is dropped for a broken
+    /// limit or an error (it may be stuck writing to a peer that does not
+    /// read, and it holds the socket open).
+    pub writer: tokio::task::JoinHandle<()>,
+}
+
+/// Start the reader and the writer of one connection.
 pub(crate) fn spawn(
     rt: &tokio::runtime::Handle,
     id: ConnId,
@@ -65,11 +77,7 @@ pub(crate) fn spawn(
     remote: Option<SocketAddr>,
     limits: Limits,
     inputs: mpsc::Sender<Input>,
-) -> (
-    mpsc::UnboundedSender<WriterMsg>,
-    Arc<AtomicUsize>,
-    tokio::task::JoinHandle<()>,
-) {
+) -> Tasks {
     let (read, write) = tokio::io::split(stream);
     let (tx, rx) = mpsc::unbounded_channel();
     let queued = Arc::new(AtomicUsize::new(0));
@@ -78,11 +86,16 @@ pub(crate) fn spawn(
         read_loop(id, read, limits, inputs.clone()),
         span.clone(),
     ));
-    rt.spawn(tracing::Instrument::instrument(
-        write_loop(id, write, rx, queued.clone(), inputs),
+    let writer = rt.spawn(tracing::Instrument::instrument(
+        write_loop(id, write, rx, queued.clone(), limits, inputs),
         span,
     ));
-    (tx, queued, reader)
+    Tasks {
+        tx,
+        queued,
+        reader,
+        writer,
+    }
 }
 
 async fn read_loop(
@@ -170,15 +183,25 @@ async fn write_loop(
     mut write: tokio::io::WriteHalf<BoxStream>,
     mut rx: mpsc::UnboundedReceiver<WriterMsg>,
     queued: Arc<AtomicUsize>,
+    limits: Limits,
     inputs: mpsc::Sender<Input>,
 ) {
     let reason = loop {
         match rx.recv().await {
             Some(WriterMsg::Data(bytes)) => {
-                let r = write.write_all(&bytes).await;
+                // A peer that takes none of our bytes for the idle timeout
+                // is gone, or hostile.
+                let r = tokio::time::timeout(limits.idle_timeout, write.write_all(&bytes)).await;
                 queued.fetch_sub(bytes.len(), Ordering::Relaxed);
-                if let Err(e) = r {
-                    break CloseReason::Io(e.to_string());
+                match r {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => break CloseReason::Io(e.to_string()),
+                    Err(_) => {
+                        break CloseReason::Limit(format!(
+                            "read nothing we sent for {}",
+                            human(limits.idle_timeout)
+                        ))
+                    }
                 }
             }
             Some(WriterMsg::Close) | None => {

@@ -180,6 +180,7 @@ struct Conn {
     tx: mpsc::UnboundedSender<WriterMsg>,
     queued: Arc<std::sync::atomic::AtomicUsize>,
     reader: JoinHandle<()>,
+    writer: JoinHandle<()>,
     out: Vec<u8>,
     close: bool,
     close_sent: bool,
@@ -620,7 +621,12 @@ impl Driver {
 
     fn adopt(&mut self, peer: PeerHandle, serial: u64, stream: BoxStream, remote: SocketAddr) {
         let id = ConnId { peer, serial };
-        let (tx, queued, reader) = conn::spawn(
+        let conn::Tasks {
+            tx,
+            queued,
+            reader,
+            writer,
+        } = conn::spawn(
             &self.rt,
             id,
             stream,
@@ -635,6 +641,7 @@ impl Driver {
                 tx,
                 queued,
                 reader,
+                writer,
                 out: Vec::new(),
                 close: false,
                 close_sent: false,
@@ -644,15 +651,22 @@ impl Driver {
         );
         if let Some(old) = old {
             old.reader.abort();
+            old.writer.abort();
         }
     }
 
-    /// Close a connection now (a broken limit, a forced shutdown).
+    /// Close a connection now (a broken limit, a forced shutdown). Only
+    /// after an orderly close (the peer's, or ours once the writer is
+    /// done) may the writer finish writing what is queued; otherwise it is
+    /// stopped, which closes the socket even when the peer reads nothing.
     fn drop_conn(&mut self, ep: &mut dyn Ep, peer: PeerHandle, reason: CloseReason) {
         let Some(c) = self.conns.remove(&peer) else {
             return;
         };
         c.reader.abort();
+        if reason != CloseReason::Closed {
+            c.writer.abort();
+        }
         drop(c.tx);
         if let CloseReason::Limit(what) = reason {
             tracing::warn!(peer = peer.index(), remote = ?c.remote, %what, "closing the connection");
@@ -1031,6 +1045,9 @@ impl Driver {
         let peers: Vec<PeerHandle> = self.conns.keys().copied().collect();
         for p in peers {
             tracing::info!(peer = p.index(), "no DPA before the deadline: closing");
+            if let Some(c) = self.conns.get(&p) {
+                c.writer.abort();
+            }
             self.drop_conn(ep, p, CloseReason::Closed);
         }
         for (_, (_, task)) in self.connecting.drain() {
