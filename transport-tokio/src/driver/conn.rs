@@ -27,6 +27,10 @@ pub(crate) type BoxStream = Box<dyn Stream>;
 /// The largest message a connection can frame.
 pub(crate) const RX_CAPACITY: usize = 65_536;
 
+/// Batches of messages (one read each, up to [`RX_CAPACITY`] bytes) a
+/// connection's reader may have queued for the node's thread at once.
+pub(crate) const READ_AHEAD: usize = 4;
+
 /// What the node's thread tells a connection's writer.
 #[derive(Debug)]
 pub(crate) enum WriterMsg {
@@ -107,6 +111,7 @@ async fn read_loop(
     let mut rx: Box<RxBuf<RX_CAPACITY>> = Box::new(RxBuf::with_max(
         limits.max_message_size.clamp(20, RX_CAPACITY),
     ));
+    let read_ahead = Arc::new(tokio::sync::Semaphore::new(READ_AHEAD));
     // When the message in the buffer began: it must be whole within the
     // stall timeout of that, however the peer trickles its bytes.
     let mut begun: Option<tokio::time::Instant> = None;
@@ -154,9 +159,17 @@ async fn read_loop(
             _ => Some(now),
         };
         if !batch.is_empty() {
+            // At most READ_AHEAD batches of one connection wait for the
+            // node's thread: a peer that floods requests is read no
+            // faster than it is served, and cannot fill the queue all
+            // connections share.
+            let Ok(permit) = read_ahead.clone().acquire_owned().await else {
+                return;
+            };
             let msg = Input::Messages {
                 conn: id,
                 bytes: batch,
+                _permit: permit,
             };
             if inputs.send(msg).await.is_err() {
                 return;

@@ -52,8 +52,13 @@ pub(crate) enum Input {
         stream: BoxStream,
         remote: SocketAddr,
     },
-    /// Whole messages read from a connection.
-    Messages { conn: ConnId, bytes: Vec<u8> },
+    /// Whole messages read from a connection; the permit goes back to
+    /// the connection's reader once they are handled.
+    Messages {
+        conn: ConnId,
+        bytes: Vec<u8>,
+        _permit: tokio::sync::OwnedSemaphorePermit,
+    },
     /// A connection ended.
     Closed { conn: ConnId, reason: CloseReason },
 }
@@ -223,6 +228,8 @@ pub(crate) struct Driver {
     listeners: Vec<JoinHandle<()>>,
     stopping: Option<Stopping>,
     buf: Vec<u8>,
+    /// Messages handled in this turn of the loop.
+    handled: usize,
 }
 
 /// How a driver is set up ([`crate::Builder`] fills it in).
@@ -242,7 +249,8 @@ pub(crate) struct Setup {
     pub listeners: Vec<JoinHandle<()>>,
 }
 
-/// How many inputs or commands are taken before the outputs are polled.
+/// How many inputs or commands (or messages) are taken in one turn, before
+/// the outputs are flushed and the timers looked at.
 const BATCH: usize = 64;
 
 /// Grace given to peers when every handle is gone.
@@ -296,6 +304,7 @@ impl Driver {
             listeners: setup.listeners,
             stopping: None,
             buf: vec![0; 65_536],
+            handled: 0,
         }
     }
 
@@ -332,17 +341,28 @@ impl Driver {
                     None => std::future::pending().await,
                 }
             };
+            // Not biased: under a steady stream of input (a flood, an
+            // overload) the timers (watchdogs, request deadlines) and the
+            // commands (handlers' answers, the application's requests)
+            // must still get their turn.
             let wake = tokio::select! {
-                biased;
                 i = self.inputs.recv() => Wake::Input(i),
                 c = self.commands.recv(), if commands_open => Wake::Command(c),
                 () = sleep => Wake::Timer,
             };
             match wake {
                 Wake::Input(Some(i)) => {
+                    // Up to BATCH inputs, or BATCH messages, whichever
+                    // comes first: one input of a busy peer holds a whole
+                    // read (hundreds of messages), and the answers of a
+                    // turn only leave at its end (flush).
+                    self.handled = 0;
                     self.on_input(ep, i);
                     self.settle(ep);
                     for _ in 0..BATCH {
+                        if self.handled >= BATCH {
+                            break;
+                        }
                         match self.inputs.try_recv() {
                             Ok(i) => {
                                 self.on_input(ep, i);
@@ -724,7 +744,7 @@ impl Driver {
                 ep.handle_disconnected(now, conn.peer);
             }
             Input::Accepted { stream, remote } => self.accepted(ep, stream, remote),
-            Input::Messages { conn, bytes } => self.messages(ep, conn, &bytes),
+            Input::Messages { conn, bytes, .. } => self.messages(ep, conn, &bytes),
             Input::Closed { conn, reason } => {
                 if self.conns.get(&conn.peer).map(|c| c.serial) != Some(conn.serial) {
                     return;
@@ -774,6 +794,7 @@ impl Driver {
             };
             bytes = &bytes[len..];
             Counters::add(&self.shared.counters.messages_in, 1);
+            self.handled += 1;
             if let Some(tap) = &self.tap {
                 tap(Direction::In, remote, msg);
             }
