@@ -1147,8 +1147,20 @@ async fn tls_connect(
     let s = c
         .connect(server, tcp)
         .await
-        .map_err(|e| format!("TLS handshake with {name} failed: {e}"))?;
+        .map_err(|e| format!("TLS handshake with {name} failed: {e}{}", tls_hint(&e)))?;
     Ok(Box::new(s))
+}
+
+/// What a certificate error means for whoever reads the log line.
+#[cfg(feature = "tls")]
+fn tls_hint(e: &std::io::Error) -> &'static str {
+    use tokio_rustls::rustls::{CertificateError, Error};
+    match e.get_ref().and_then(|e| e.downcast_ref::<Error>()) {
+        Some(Error::InvalidCertificate(CertificateError::UnknownIssuer)) => {
+            " (the server's certificate is not signed by a CA this client trusts)"
+        }
+        _ => "",
+    }
 }
 
 #[cfg(not(feature = "tls"))]
