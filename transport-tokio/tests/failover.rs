@@ -83,26 +83,25 @@ struct Store {
 
 impl AccountingSink for Store {
     fn record(&mut self, rec: &AccountingRecord<'_>) -> Result<(), SinkError> {
-        let mut db = self.db.lock();
+        let mut guard = self.db.lock();
+        let db = &mut *guard;
         let seen = db.seen.entry(self.server).or_default();
         seen.0 += 1;
         seen.1 += usize::from(rec.retransmission);
         let key = (rec.session_id.to_owned(), rec.number);
-        if db.rows.contains_key(&key) {
-            db.duplicates.push(Duplicate {
-                session_id: key.0,
-                number: key.1,
+        match db.rows.entry(key) {
+            std::collections::hash_map::Entry::Occupied(e) => db.duplicates.push(Duplicate {
+                session_id: e.key().0.clone(),
+                number: e.key().1,
                 retransmission: rec.retransmission,
                 server: self.server,
-            });
-        } else {
-            db.rows.insert(
-                key,
-                Row {
+            }),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(Row {
                     record_type: rec.record_type,
                     server: self.server,
-                },
-            );
+                });
+            }
         }
         Ok(())
     }
@@ -355,7 +354,7 @@ async fn the_first_server_crashes_and_every_record_is_stored_once() {
 
     // The database holds exactly the acknowledged records, once each; what
     // came twice was a retransmission (T flag) to the second server.
-    let db = db.lock();
+    let db = std::mem::take(&mut *db.lock());
     assert_eq!(db.rows.len(), acked.len(), "stored = acknowledged");
     for (key, t) in &acked {
         let row = db.rows.get(key).unwrap_or_else(|| panic!("{key:?} lost"));
@@ -376,7 +375,7 @@ async fn the_first_server_crashes_and_every_record_is_stored_once() {
     // On the wire (the client's view): every ACR answered exactly once;
     // every retransmission keeps the End-to-End id of a first copy sent
     // without the T flag; CCRs were retransmitted too.
-    let trace = trace_client.lock().unwrap();
+    let trace = std::mem::take(&mut *trace_client.lock().unwrap());
     let mut firsts: HashMap<u32, &str> = HashMap::new();
     let mut answers: HashMap<u32, usize> = HashMap::new();
     let (mut resent_acr, mut resent_ccr) = (0, 0);
@@ -417,7 +416,7 @@ async fn the_first_server_crashes_and_every_record_is_stored_once() {
     assert!(resent_acr >= 10, "{resent_acr} ACRs resent");
     assert!(resent_ccr >= 3, "{resent_ccr} CCRs resent");
     // The second server saw those retransmissions with the T flag.
-    let t2 = trace2.lock().unwrap();
+    let t2 = std::mem::take(&mut *trace2.lock().unwrap());
     let t_at_2 = t2
         .iter()
         .filter(|m| m.dir == Direction::In && m.request && m.retransmit)
@@ -447,7 +446,6 @@ async fn the_first_server_crashes_and_every_record_is_stored_once() {
         db.rows.len(),
         db.duplicates.len()
     );
-    drop((t2, trace, db));
     client.shutdown(Duration::from_secs(5)).await;
     server2.shutdown(Duration::from_secs(5)).await;
 }

@@ -193,7 +193,7 @@ async fn ten_thousand_concurrent_prepaid_sessions() {
     let elapsed = t0.elapsed();
 
     // Pair every CCA with its CCR.
-    let seen = seen.lock().unwrap();
+    let seen = std::mem::take(&mut *seen.lock().unwrap());
     let mut out: HashMap<u32, &str> = HashMap::new();
     for (dir, hbh, sid, _) in seen.iter() {
         if *dir == Direction::Out {
