@@ -294,7 +294,8 @@ async fn a_stalled_or_trickling_message_is_cut_off_after_the_stall_timeout() {
         }
     }
     assert!(closed, "a trickling peer is cut off");
-    assert!(t.elapsed() < stall * 20, "{:?}", t.elapsed());
+    // Well before the peer machine's own CER timeout (10 s).
+    assert!(t.elapsed() < stall * 10, "{:?}", t.elapsed());
     scene.limit_broken("stalled").await;
 
     scene.finish().await;
