@@ -2,8 +2,9 @@
 //! running prepaid calls on it: garbage (a bad version, a bad length), a
 //! message over `max_message_size`, a peer that stalls in the middle of a
 //! message (or trickles it a byte at a time), a peer that floods CCRs
-//! without reading its answers, and more connections than
-//! `max_connections`. Each is disconnected (or refused) with a
+//! without reading its answers, a peer that sends a huge burst to a
+//! handler (throttled by `max_requests_in_flight`: 3004), and more
+//! connections than `max_connections`. Each is disconnected (or refused) with a
 //! [`NodeEvent::LimitBroken`] and a log line, the server never falls over,
 //! and the good client's requests keep completing within a bound.
 
@@ -435,4 +436,137 @@ async fn connections_beyond_max_connections_are_refused() {
     // Once they go, a new client is admitted again (Scene::finish).
     drop(held);
     scene.finish().await;
+}
+
+/// A CCR-Event from the good client of [`a_burst_of_requests_is_throttled_per_connection`].
+fn good_ccr(n: u32) -> Vec<u8> {
+    let sid = format!("proxy.diameter.test;good;{n}");
+    let ccr = CcrRepr::new(
+        &sid,
+        "proxy.diameter.test",
+        REALM,
+        REALM,
+        CONTEXT,
+        CcRequestType::Event,
+        0,
+    );
+    let mut buf = vec![0u8; 1024];
+    let len = ccr.encode(CcrRepr::header(0, 0), &mut buf).unwrap().len();
+    buf.truncate(len);
+    buf
+}
+
+/// A peer that sends a huge burst of requests (and reads its answers) to
+/// a server whose handler answers from a task: beyond
+/// `max_requests_in_flight` on that connection the requests are answered
+/// 3004 DIAMETER_TOO_BUSY at once, none is lost, and another client's
+/// requests are served meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_requests_is_throttled_per_connection() {
+    let _ = log_lines();
+    const BURST: u32 = 5_000;
+    let config = diameter_cc::endpoint::EndpointConfig::new(
+        peer_config("app.diameter.test", REALM),
+        diameter_cc::session::WallClock::new(0),
+    );
+    let server = Node::builder(config)
+        .handler(
+            diameter_core::ApplicationId::CREDIT_CONTROL,
+            |_req: diameter_tokio::IncomingRequest, res: diameter_tokio::Responder| {
+                // Real work takes a while: answer from a task, later.
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                    let _ = res.answer_with(diameter_core::ResultCode::SUCCESS, |b| {
+                        b.put(&diameter_core::dict::base::AUTH_APPLICATION_ID, 4)
+                            .put(&diameter_cc::dict::CC_REQUEST_TYPE, CcRequestType::Event)
+                            .put(&diameter_cc::dict::CC_REQUEST_NUMBER, 0);
+                    });
+                });
+            },
+        )
+        .limits(Limits {
+            max_requests_in_flight: 64,
+            ..limits()
+        })
+        .listen("127.0.0.1:0".parse().unwrap())
+        .start_sized::<8, 64>()
+        .await
+        .unwrap();
+    let addr = server.local_addrs()[0];
+    let good = client("proxy.diameter.test", server.local_addrs()).await;
+    let cer = cer_of("flood.diameter.test").await;
+
+    // The burst, from a thread of its own: every CCR in a few writes, the
+    // answers read meanwhile.
+    let burst = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.write_all(&cer).unwrap();
+        let mut r = s.try_clone().unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut codes = std::collections::BTreeMap::<u32, u32>::new();
+            let mut n = 0;
+            // The CEA, then one answer per CCR.
+            while n <= BURST {
+                let mut msg = vec![0u8; 4];
+                if r.read_exact(&mut msg).is_err() {
+                    break;
+                }
+                let len = u32::from_be_bytes([0, msg[1], msg[2], msg[3]]) as usize;
+                msg.resize(len, 0);
+                if r.read_exact(&mut msg[4..]).is_err() {
+                    break;
+                }
+                let m = diameter_core::Message::new_checked(&msg).unwrap();
+                let rc = m
+                    .get(&diameter_core::dict::base::RESULT_CODE)
+                    .ok()
+                    .flatten()
+                    .unwrap_or(0);
+                if m.command_code().0 == 272 {
+                    *codes.entry(rc).or_default() += 1;
+                }
+                n += 1;
+            }
+            codes
+        });
+        std::thread::sleep(Duration::from_millis(200));
+        let mut all = Vec::new();
+        for n in 1..=BURST {
+            all.extend_from_slice(&ccr_event(n));
+        }
+        s.write_all(&all).unwrap();
+        let codes = reader.join().unwrap();
+        drop(s);
+        codes
+    });
+
+    // The good client, meanwhile: one request after another.
+    let mut slowest = Duration::ZERO;
+    let mut n = 0;
+    while !burst.is_finished() || n < 3 {
+        n += 1;
+        let t = Instant::now();
+        let a = good
+            .request(good_ccr(n))
+            .await
+            .expect("the good client is served");
+        slowest = slowest.max(t.elapsed());
+        assert_eq!(a.result_code(), Some(diameter_core::ResultCode::SUCCESS));
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let codes = tokio::task::spawn_blocking(move || burst.join().unwrap())
+        .await
+        .unwrap();
+    let answered: u32 = codes.values().sum();
+    eprintln!("burst of {BURST}: {codes:?}; good client: {n} requests, slowest {slowest:?}");
+    assert_eq!(answered, BURST, "every request answered: {codes:?}");
+    let busy = codes.get(&3004).copied().unwrap_or(0);
+    assert!(busy > 0, "throttled: {codes:?}");
+    assert!(codes.get(&2001).copied().unwrap_or(0) >= 64, "{codes:?}");
+    assert_eq!(server.stats().too_busy, u64::from(busy));
+    assert!(logged("too many requests in flight: answered 3004"));
+    assert!(slowest < BOUND, "the good client waited {slowest:?}");
+    good.shutdown(Duration::from_secs(2)).await;
+    server.shutdown(Duration::from_secs(2)).await;
 }
