@@ -45,10 +45,16 @@ cargo fmt --all -- --check || die "cargo fmt --all -- --check: run 'cargo fmt --
 
 step "clippy -D warnings (workspace, all targets)"
 cargo clippy --workspace --all-targets -- -D warnings
+step "clippy -D warnings (diameter-tokio with its tls feature, all targets)"
+cargo clippy -p diameter-tokio --all-targets --features tls -- -D warnings
 
 step "cargo test (workspace: unit, integration, property, tshark, no-alloc, doc tests)"
 cargo test --workspace 2>&1 | tee target/test-output.txt
 grep -q "test result: FAILED" target/test-output.txt && die "some tests failed"
+
+step "cargo test -p diameter-tokio --features tls (TLS at connect, rcgen certificates)"
+cargo test -p diameter-tokio --features tls 2>&1 | tee target/test-output-tls.txt
+grep -q "test result: FAILED" target/test-output-tls.txt && die "some tests failed (diameter-tokio, tls)"
 
 step "rustdoc -D warnings (every public item documented, no broken links)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet

@@ -154,13 +154,27 @@ impl Call {
     /// BYE: prepaid sends its CCR-Termination with `cause`, postpaid its
     /// CCR-Event, accounting its STOP record. Waits until the session is
     /// over (or, postpaid, its CCR-Event is stored for later delivery) and
-    /// returns every event it had not returned yet.
+    /// returns every event it had not returned yet. A session that already
+    /// ended by itself (its failure handling, the server's ASR) just
+    /// returns its last events, [`SessionEvent::Closed`] last.
     pub async fn hangup(
         &mut self,
         cause: TerminationCause,
     ) -> Result<Vec<SessionEvent>, SessionError> {
-        if !self.closed {
-            self.op(CallOp::Ended(cause)).await?;
+        // Events already delivered first: a session that ended by itself
+        // (failure handling, an ASR) has nothing left to end.
+        while let Ok(e) = self.events.try_recv() {
+            self.held.push_back(e);
+        }
+        if !self.closed && !self.held.contains(&SessionEvent::Closed) {
+            match self.op(CallOp::Ended(cause)).await {
+                Ok(_) => {}
+                // It ended meanwhile: its last events, Closed among them,
+                // are in the channel already (the node's thread delivers a
+                // session's events before it takes the next command).
+                Err(SessionError::Call(CallError::UnknownSession)) => {}
+                Err(e) => return Err(e),
+            }
         }
         self.ended = true;
         let mut seen: Vec<SessionEvent> = self.held.drain(..).collect();

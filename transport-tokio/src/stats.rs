@@ -18,6 +18,7 @@ pub(crate) struct Counters {
     pub answers: AtomicU64,
     pub timeouts: AtomicU64,
     pub failovers: AtomicU64,
+    pub retransmissions: AtomicU64,
     pub unreachable: AtomicU64,
     pub connects: AtomicU64,
     pub connect_failures: AtomicU64,
@@ -51,6 +52,7 @@ impl Counters {
             answers: self.answers.load(Relaxed),
             timeouts: self.timeouts.load(Relaxed),
             failovers: self.failovers.load(Relaxed),
+            retransmissions: self.retransmissions.load(Relaxed),
             unreachable: self.unreachable.load(Relaxed),
             connects: self.connects.load(Relaxed),
             connect_failures: self.connect_failures.load(Relaxed),
@@ -88,8 +90,14 @@ pub struct Stats {
     pub answers: u64,
     /// Requests that got no answer in time.
     pub timeouts: u64,
-    /// Requests sent again through another peer after a connection failed.
+    /// The application's own requests ([`crate::Node::request`]) sent
+    /// again through another peer after a connection failed.
     pub failovers: u64,
+    /// Requests sent with the T flag (RFC 6733 §5.5.4, §9.4): every
+    /// failover, the application's requests and the sessions' CCRs and
+    /// ACRs alike, and accounting records sent again after a failed
+    /// attempt.
+    pub retransmissions: u64,
     /// Requests no open peer could take before their deadline.
     pub unreachable: u64,
     /// Transport connections opened to peers.

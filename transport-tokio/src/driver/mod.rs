@@ -52,8 +52,13 @@ pub(crate) enum Input {
         stream: BoxStream,
         remote: SocketAddr,
     },
-    /// Whole messages read from a connection.
-    Messages { conn: ConnId, bytes: Vec<u8> },
+    /// Whole messages read from a connection; the permit goes back to
+    /// the connection's reader once they are handled.
+    Messages {
+        conn: ConnId,
+        bytes: Vec<u8>,
+        _permit: tokio::sync::OwnedSemaphorePermit,
+    },
     /// A connection ended.
     Closed { conn: ConnId, reason: CloseReason },
 }
@@ -180,6 +185,7 @@ struct Conn {
     tx: mpsc::UnboundedSender<WriterMsg>,
     queued: Arc<std::sync::atomic::AtomicUsize>,
     reader: JoinHandle<()>,
+    writer: JoinHandle<()>,
     out: Vec<u8>,
     close: bool,
     close_sent: bool,
@@ -222,6 +228,8 @@ pub(crate) struct Driver {
     listeners: Vec<JoinHandle<()>>,
     stopping: Option<Stopping>,
     buf: Vec<u8>,
+    /// Messages handled in this turn of the loop.
+    handled: usize,
 }
 
 /// How a driver is set up ([`crate::Builder`] fills it in).
@@ -241,7 +249,8 @@ pub(crate) struct Setup {
     pub listeners: Vec<JoinHandle<()>>,
 }
 
-/// How many inputs or commands are taken before the outputs are polled.
+/// How many inputs or commands (or messages) are taken in one turn, before
+/// the outputs are flushed and the timers looked at.
 const BATCH: usize = 64;
 
 /// Grace given to peers when every handle is gone.
@@ -295,6 +304,7 @@ impl Driver {
             listeners: setup.listeners,
             stopping: None,
             buf: vec![0; 65_536],
+            handled: 0,
         }
     }
 
@@ -331,17 +341,28 @@ impl Driver {
                     None => std::future::pending().await,
                 }
             };
+            // Not biased: under a steady stream of input (a flood, an
+            // overload) the timers (watchdogs, request deadlines) and the
+            // commands (handlers' answers, the application's requests)
+            // must still get their turn.
             let wake = tokio::select! {
-                biased;
                 i = self.inputs.recv() => Wake::Input(i),
                 c = self.commands.recv(), if commands_open => Wake::Command(c),
                 () = sleep => Wake::Timer,
             };
             match wake {
                 Wake::Input(Some(i)) => {
+                    // Up to BATCH inputs, or BATCH messages, whichever
+                    // comes first: one input of a busy peer holds a whole
+                    // read (hundreds of messages), and the answers of a
+                    // turn only leave at its end (flush).
+                    self.handled = 0;
                     self.on_input(ep, i);
                     self.settle(ep);
                     for _ in 0..BATCH {
+                        if self.handled >= BATCH {
+                            break;
+                        }
                         match self.inputs.try_recv() {
                             Ok(i) => {
                                 self.on_input(ep, i);
@@ -421,6 +442,10 @@ impl Driver {
                 break;
             }
             Counters::add(&self.shared.counters.messages_out, 1);
+            // R and T: a request sent again.
+            if bytes[4] & 0x90 == 0x90 {
+                Counters::add(&self.shared.counters.retransmissions, 1);
+            }
             if let Some(tap) = &self.tap {
                 tap(Direction::Out, remote, &bytes[..len]);
             }
@@ -616,7 +641,12 @@ impl Driver {
 
     fn adopt(&mut self, peer: PeerHandle, serial: u64, stream: BoxStream, remote: SocketAddr) {
         let id = ConnId { peer, serial };
-        let (tx, queued, reader) = conn::spawn(
+        let conn::Tasks {
+            tx,
+            queued,
+            reader,
+            writer,
+        } = conn::spawn(
             &self.rt,
             id,
             stream,
@@ -631,6 +661,7 @@ impl Driver {
                 tx,
                 queued,
                 reader,
+                writer,
                 out: Vec::new(),
                 close: false,
                 close_sent: false,
@@ -640,15 +671,22 @@ impl Driver {
         );
         if let Some(old) = old {
             old.reader.abort();
+            old.writer.abort();
         }
     }
 
-    /// Close a connection now (a broken limit, a forced shutdown).
+    /// Close a connection now (a broken limit, a forced shutdown). Only
+    /// after an orderly close (the peer's, or ours once the writer is
+    /// done) may the writer finish writing what is queued; otherwise it is
+    /// stopped, which closes the socket even when the peer reads nothing.
     fn drop_conn(&mut self, ep: &mut dyn Ep, peer: PeerHandle, reason: CloseReason) {
         let Some(c) = self.conns.remove(&peer) else {
             return;
         };
         c.reader.abort();
+        if reason != CloseReason::Closed {
+            c.writer.abort();
+        }
         drop(c.tx);
         if let CloseReason::Limit(what) = reason {
             tracing::warn!(peer = peer.index(), remote = ?c.remote, %what, "closing the connection");
@@ -706,7 +744,7 @@ impl Driver {
                 ep.handle_disconnected(now, conn.peer);
             }
             Input::Accepted { stream, remote } => self.accepted(ep, stream, remote),
-            Input::Messages { conn, bytes } => self.messages(ep, conn, &bytes),
+            Input::Messages { conn, bytes, .. } => self.messages(ep, conn, &bytes),
             Input::Closed { conn, reason } => {
                 if self.conns.get(&conn.peer).map(|c| c.serial) != Some(conn.serial) {
                     return;
@@ -756,6 +794,7 @@ impl Driver {
             };
             bytes = &bytes[len..];
             Counters::add(&self.shared.counters.messages_in, 1);
+            self.handled += 1;
             if let Some(tap) = &self.tap {
                 tap(Direction::In, remote, msg);
             }
@@ -1027,6 +1066,9 @@ impl Driver {
         let peers: Vec<PeerHandle> = self.conns.keys().copied().collect();
         for p in peers {
             tracing::info!(peer = p.index(), "no DPA before the deadline: closing");
+            if let Some(c) = self.conns.get(&p) {
+                c.writer.abort();
+            }
             self.drop_conn(ep, p, CloseReason::Closed);
         }
         for (_, (_, task)) in self.connecting.drain() {
@@ -1105,8 +1147,20 @@ async fn tls_connect(
     let s = c
         .connect(server, tcp)
         .await
-        .map_err(|e| format!("TLS handshake with {name} failed: {e}"))?;
+        .map_err(|e| format!("TLS handshake with {name} failed: {e}{}", tls_hint(&e)))?;
     Ok(Box::new(s))
+}
+
+/// What a certificate error means for whoever reads the log line.
+#[cfg(feature = "tls")]
+fn tls_hint(e: &std::io::Error) -> &'static str {
+    use tokio_rustls::rustls::{CertificateError, Error};
+    match e.get_ref().and_then(|e| e.downcast_ref::<Error>()) {
+        Some(Error::InvalidCertificate(CertificateError::UnknownIssuer)) => {
+            " (the server's certificate is not signed by a CA this client trusts)"
+        }
+        _ => "",
+    }
 }
 
 #[cfg(not(feature = "tls"))]

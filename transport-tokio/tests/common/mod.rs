@@ -151,11 +151,15 @@ pub async fn until(secs: u64, mut f: impl FnMut() -> bool) -> bool {
 }
 
 /// A TCP relay in front of a server, whose connections a test can cut (a
-/// link failure: no DPR, the connection just ends).
+/// link failure: no DPR, the connection just ends), hold (the server's
+/// bytes stop reaching the client: answers lost in the network), or kill
+/// (cut, and connections refused from then on: the server crashed).
 pub struct Relay {
     /// Where clients connect.
     pub addr: SocketAddr,
     cut: tokio::sync::watch::Sender<u64>,
+    hold: tokio::sync::watch::Sender<bool>,
+    dead: tokio::sync::watch::Sender<bool>,
 }
 
 impl Relay {
@@ -164,28 +168,86 @@ impl Relay {
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = l.local_addr().unwrap();
         let (cut, _) = tokio::sync::watch::channel(0u64);
-        let cuts = cut.clone();
+        let (hold, _) = tokio::sync::watch::channel(false);
+        let (dead, mut is_dead) = tokio::sync::watch::channel(false);
+        let (cuts, holds) = (cut.clone(), hold.clone());
         tokio::spawn(async move {
-            while let Ok((mut a, _)) = l.accept().await {
+            loop {
+                let accepted = tokio::select! {
+                    a = l.accept() => a,
+                    _ = is_dead.wait_for(|d| *d) => return,
+                };
+                let Ok((a, _)) = accepted else { return };
                 let mut gen = cuts.subscribe();
+                let held = holds.subscribe();
                 tokio::spawn(async move {
-                    let Ok(mut b) = tokio::net::TcpStream::connect(target).await else {
+                    let Ok(b) = tokio::net::TcpStream::connect(target).await else {
                         return;
                     };
                     tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut a, &mut b) => {}
+                        _ = relay(a, b, held) => {}
                         _ = gen.changed() => {}
                     }
                 });
             }
         });
-        Relay { addr, cut }
+        Relay {
+            addr,
+            cut,
+            hold,
+            dead,
+        }
     }
 
     /// End every connection relayed now.
     pub fn cut(&self) {
         self.cut.send_modify(|n| *n += 1);
     }
+
+    /// Stop passing the server's bytes to the client (what was read from
+    /// the server is kept, and lost at a [`Relay::cut`]).
+    pub fn hold(&self) {
+        self.hold.send_replace(true);
+    }
+
+    /// The server crashed: cut every connection and refuse new ones.
+    pub fn kill(&self) {
+        self.dead.send_replace(true);
+        self.cut();
+    }
+}
+
+/// Copy both ways until both sides closed; the server's bytes wait while
+/// `held`.
+async fn relay(
+    a: tokio::net::TcpStream,
+    b: tokio::net::TcpStream,
+    mut held: tokio::sync::watch::Receiver<bool>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut ar, mut aw) = a.into_split();
+    let (mut br, mut bw) = b.into_split();
+    let up = async move {
+        let _ = tokio::io::copy(&mut ar, &mut bw).await;
+        let _ = bw.shutdown().await;
+    };
+    let down = async move {
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            let n = match br.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            if held.wait_for(|h| !*h).await.is_err() {
+                break;
+            }
+            if aw.write_all(&buf[..n]).await.is_err() {
+                break;
+            }
+        }
+        let _ = aw.shutdown().await;
+    };
+    tokio::join!(up, down);
 }
 
 /// A CCR-Event from `origin` for `realm`, without its Service-Context-Id
