@@ -79,7 +79,7 @@ pub fn detect(bytes: &[u8]) -> Format {
         return Format::Pcap;
     }
     match std::str::from_utf8(bytes) {
-        Ok(s) if unhex(s).is_ok() && s.chars().any(|c| c.is_ascii_hexdigit()) => Format::Hex,
+        Ok(s) if unhex(s).is_ok_and(|b| !b.is_empty()) => Format::Hex,
         _ => Format::Raw,
     }
 }
