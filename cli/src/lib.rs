@@ -21,6 +21,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod charging;
 pub mod commands;
 pub mod input;
 pub mod json;
