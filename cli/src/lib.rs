@@ -1,7 +1,7 @@
 //! # diameter-cli
 //!
 //! The `diameter` command and the library parts it is made of, so tests
-//! and later subcommands (`call`, `serve`, `bench`, `send`) share them:
+//! and the subcommands share them:
 //!
 //! - [`input`]: reading files or stdin, hex text, framing a byte stream.
 //! - [`tree`]: a message as a readable tree (names from
@@ -13,6 +13,9 @@
 //! - [`charging`]: subscribers, balances, tariffs, reservations, CDRs and
 //!   accounting records in SQLite or PostgreSQL, behind diameter-cc's
 //!   `Rating` and `AccountingSink`.
+//! - [`server`]: the built-in charging server (a diameter-tokio node on
+//!   the diameter-cc server sessions and [`charging`]).
+//! - [`ladder`]: the message ladder of `diameter call`.
 //! - [`commands`]: the subcommands' arguments and `run` functions.
 //!
 //! The value type and the name look-ups are in the library crates
@@ -25,5 +28,7 @@ pub mod charging;
 pub mod commands;
 pub mod input;
 pub mod json;
+pub mod ladder;
 pub mod pcap;
+pub mod server;
 pub mod tree;

@@ -8,8 +8,8 @@ use diameter_cli::commands::{self, Cli, Status};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    // Not locked: `call` and `serve` print from several threads.
+    let mut out = std::io::BufWriter::new(std::io::stdout());
     let result = commands::run(cli, &mut out);
     let flushed = out.flush();
     match (result, flushed) {

@@ -8,7 +8,7 @@
 //! use diameter_cli::charging::{Charging, ChargingConfig};
 //! let dir = tempfile::tempdir().unwrap();
 //! let url = format!("sqlite:{}", dir.path().join("charging.db").display());
-//! // A missing file is created with the demo tariff and subscribers 1001, 1002.
+//! // A missing file is created with the demo tariff and subscribers 1001, 1002, 1003.
 //! let mut db = Charging::open(&url, ChargingConfig::default()).unwrap();
 //! let before = db.account("1001").unwrap().unwrap().balance;
 //! let grant = db.reserve("call-1", "1001", "1002", 300).unwrap();
@@ -535,7 +535,8 @@ impl Charging {
     ///
     /// - `sqlite:PATH`, `sqlite://PATH` or a plain file path: SQLite. A
     ///   missing file is created with the schema, the [`Tariff::demo`]
-    ///   tariff and subscribers `1001` (10.00) and `1002` (5.00).
+    ///   tariff and subscribers `1001` (10.00), `1002` (5.00) and `1003`
+    ///   (0.15: 30 s of calls, to see what running out looks like).
     /// - `postgres://...` or `postgresql://...`: PostgreSQL (cargo feature
     ///   `postgres`); the schema is created if missing, with the same demo
     ///   data when the tables are new.
@@ -960,7 +961,7 @@ fn tariff_of(tx: &mut dyn Tx, a: &Account) -> Result<Tariff, Fail> {
 pub(crate) fn seed(tx: &mut dyn Tx) -> DbResult<()> {
     let t = Tariff::demo();
     tx.put_tariff(&t)?;
-    for (id, balance) in [("1001", 1000), ("1002", 500)] {
+    for (id, balance) in [("1001", 1000), ("1002", 500), ("1003", 15)] {
         tx.put_subscriber(&Account {
             subscriber: id.into(),
             tariff: t.name.clone(),
