@@ -93,8 +93,9 @@ pub struct CallArgs {
     /// Service-Context-Id of the credit-control requests.
     #[arg(long, default_value = "voice@OsipsDiamCCR")]
     pub service_context: String,
-    /// Leave out the 3GPP Service-Information (for a peer without the TS
-    /// 32.299 dictionary, which would answer 5001).
+    /// Leave out the 3GPP Service-Information and the SIP accounting AVPs
+    /// (for a peer without the TS 32.299 and SIP dictionaries, which
+    /// would answer 5001 DIAMETER_AVP_UNSUPPORTED).
     #[arg(long)]
     pub no_service_information: bool,
     /// Play the call N times faster: a 67 s call takes 67/N s, and the
@@ -384,9 +385,11 @@ async fn call(args: &CallArgs) -> Result<Status, Failure> {
                 .ok_or_else(|| Failure("bad Session-Id".into()))?;
             let mut info = CallInfo::new(sid_buf);
             info.user_name = PartyBuf::try_from(args.from.as_str()).ok();
-            let mut sip = SipInfo::new();
-            sip.response_code = Some(200);
-            info.sip = Some(sip);
+            if !args.no_service_information {
+                let mut sip = SipInfo::new();
+                sip.response_code = Some(200);
+                info.sip = Some(sip);
+            }
             let mut call = node.accounting(info).await?;
             call.start().await?;
             call.answered().await?;
