@@ -282,7 +282,7 @@ fn cea_rejection() {
 
 #[test]
 fn help_has_an_example_on_every_subcommand() {
-    for sub in ["call", "serve", "decode", "encode"] {
+    for sub in ["call", "serve", "send", "decode", "encode"] {
         let o = diameter(&[sub, "--help"]);
         assert!(o.status.success());
         let text = stdout(&o);
@@ -444,4 +444,40 @@ fn serve_killed_mid_run_keeps_everything_it_acknowledged() {
         .sum();
     assert_eq!(a.balance, 1000 - charged, "{a:?}");
     assert_eq!(a.reserved, 0, "{a:?}");
+}
+
+#[test]
+fn send_one_request_from_its_json_form() {
+    let hex = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/bench-msgs/ccr-i.hex");
+    let o = diameter(&["decode", "--json", hex.to_str().unwrap()]);
+    assert!(o.status.success());
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("ccr.json");
+    std::fs::write(&json, &o.stdout).unwrap();
+
+    // To the built-in server: the tree of the CCA.
+    let o = diameter(&["send", json.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("CCA Credit-Control-Answer (272)"), "{text}");
+    assert!(
+        text.contains("Result-Code (268) [M] = 2001 (DIAMETER_SUCCESS)"),
+        "{text}"
+    );
+
+    // As JSON, which encode reads back.
+    let o = diameter(&["send", "--json", json.to_str().unwrap()]);
+    assert!(o.status.success());
+    let v: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(v["abbrev"], "CCA");
+
+    // Nobody there: one line, exit 2.
+    let port = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let peer = format!("127.0.0.1:{port}");
+    let o = diameter(&["send", "--peer", &peer, json.to_str().unwrap()]);
+    one_line_failure(&o, "diameter: no peer opened: ");
 }

@@ -161,7 +161,8 @@ enum Ended {
     Failed(String),
 }
 
-fn resolve(peer: &str) -> Result<SocketAddr, Failure> {
+/// `HOST:PORT` to an address.
+pub(crate) fn resolve(peer: &str) -> Result<SocketAddr, Failure> {
     peer.to_socket_addrs()
         .map_err(|e| Failure(format!("bad --peer {peer:?}: {e}")))?
         .next()
@@ -169,7 +170,7 @@ fn resolve(peer: &str) -> Result<SocketAddr, Failure> {
 }
 
 /// "no peer opened: ADDR: why" (the address once).
-fn connect_failure(e: &diameter_tokio::ConnectError) -> String {
+pub(crate) fn connect_failure(e: &diameter_tokio::ConnectError) -> String {
     let parts: Vec<String> = e
         .targets
         .iter()

@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 pub mod call;
 pub mod decode;
 pub mod encode;
+pub mod send;
 pub mod serve;
 
 /// The `diameter` command line.
@@ -37,6 +38,8 @@ pub enum Command {
     Call(call::CallArgs),
     /// Run the built-in charging server (SQLite or PostgreSQL).
     Serve(serve::ServeArgs),
+    /// Send one request (its JSON form) and print the answer.
+    Send(send::SendArgs),
     /// Print any Diameter message as a tree (or JSON): names from the
     /// dictionaries, unknown AVPs raw, errors with Result-Code and offset.
     Decode(decode::DecodeArgs),
@@ -74,6 +77,7 @@ pub fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<Status, Failure> {
     match cli.command {
         Command::Call(a) => call::run(&a),
         Command::Serve(a) => serve::run(&a),
+        Command::Send(a) => send::run(&a),
         Command::Decode(a) => decode::run(&a, out),
         Command::Encode(a) => encode::run(&a, out),
     }
