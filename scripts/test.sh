@@ -50,6 +50,12 @@ step "cargo test (workspace: unit, integration, property, tshark, no-alloc, doc 
 cargo test --workspace 2>&1 | tee target/test-output.txt
 grep -q "test result: FAILED" target/test-output.txt && die "some tests failed"
 
+step "clippy -D warnings: diameter-cli with its PostgreSQL backend (feature postgres)"
+cargo clippy -p diameter-cli --features postgres --all-targets -- -D warnings
+
+step "PostgreSQL: a throw-away cluster, two diameter serve on it, 1,000 concurrent prepaid calls never overdraw (scripts/postgres-test.sh)"
+bash scripts/postgres-test.sh
+
 step "rustdoc -D warnings (every public item documented, no broken links)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 

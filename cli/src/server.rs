@@ -109,6 +109,11 @@ pub async fn start(opts: &ServerOptions) -> Result<Server, Failure> {
     let db = rating.reopen()?;
 
     let mut peer = PeerConfig::new(identity(&opts.origin_host, &opts.realm)?, unix_now() as u32);
+    // The watchdog and the capabilities exchange stay in real time
+    // whatever the clock's speed.
+    let speed = opts.speed.max(1);
+    peer.tw = peer.tw.saturating_mul(speed);
+    peer.capabilities_timeout = peer.capabilities_timeout.saturating_mul(speed);
     for h in &opts.allow_hosts {
         let p = Pattern::try_from(h.as_str())
             .map_err(|_| Failure(format!("host pattern too long: {h:?}")))?;

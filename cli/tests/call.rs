@@ -282,7 +282,7 @@ fn cea_rejection() {
 
 #[test]
 fn help_has_an_example_on_every_subcommand() {
-    for sub in ["call", "serve", "send", "decode", "encode"] {
+    for sub in ["call", "serve", "send", "bench", "decode", "encode"] {
         let o = diameter(&[sub, "--help"]);
         assert!(o.status.success());
         let text = stdout(&o);
@@ -480,4 +480,53 @@ fn send_one_request_from_its_json_form() {
     let peer = format!("127.0.0.1:{port}");
     let o = diameter(&["send", "--peer", &peer, json.to_str().unwrap()]);
     one_line_failure(&o, "diameter: no peer opened: ");
+}
+
+#[test]
+fn bench_against_the_built_in_server() {
+    let o = diameter(&[
+        "bench",
+        "--sessions",
+        "100",
+        "--rate",
+        "0",
+        "--dur",
+        "6",
+        "--speed",
+        "20",
+        "--requested",
+        "60",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let r: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    let calls = &r["calls"];
+    assert_eq!(calls["failed"], 0, "{r}");
+    // 10.00 holds fifty 60 s reservations (0.20 each) at once.
+    assert!(calls["completed"].as_u64().unwrap() >= 50, "{r}");
+    assert_eq!(
+        calls["completed"].as_u64().unwrap() + calls["denied"].as_u64().unwrap(),
+        100,
+        "{r}"
+    );
+    for code in r["answers_by_result_code"].as_object().unwrap().keys() {
+        assert!(code == "2001" || code == "4012", "{r}");
+    }
+    assert_eq!(r["requests"], r["answers"], "{r}");
+    assert!(r["latency_ms"]["p99"].as_f64().unwrap() > 0.0, "{r}");
+
+    // The text form: a line per figure.
+    let o = diameter(&[
+        "bench",
+        "--sessions",
+        "10",
+        "--rate",
+        "0",
+        "--scenario",
+        "accounting",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("latency    p50 "), "{text}");
+    assert!(text.contains("10 completed, 0 denied"), "{text}");
 }

@@ -641,9 +641,9 @@ impl Charging {
 
     /// Run `f` in one transaction (committed when it returns `Ok`), again
     /// on a retryable driver error.
-    fn tx<T>(
+    fn tx<T: Send>(
         &mut self,
-        mut f: impl FnMut(&mut dyn Tx) -> Result<T, Fail>,
+        mut f: impl FnMut(&mut dyn Tx) -> Result<T, Fail> + Send,
     ) -> Result<T, ChargingError> {
         let mut attempt = 0u32;
         loop {
@@ -807,7 +807,7 @@ impl Charging {
     fn release_if(
         &mut self,
         session: &str,
-        cond: impl Fn(&Reservation) -> bool,
+        cond: impl Fn(&Reservation) -> bool + Sync,
     ) -> Result<i64, ChargingError> {
         // Which subscriber to lock first (lock order: subscriber, then its
         // reservations), then read the reservation again under the lock.

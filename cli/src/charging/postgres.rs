@@ -99,10 +99,31 @@ CREATE TABLE IF NOT EXISTS accounting_anomalies (
 /// between instances starting together.
 const SCHEMA_LOCK: i64 = 0x0d1a_3e7e_0001;
 
+/// A connection. The `postgres` client runs a small tokio runtime of its
+/// own inside each call, which tokio forbids inside another runtime (the
+/// diameter-tokio node's thread, `serve`'s main task): so every call is
+/// made on a short-lived thread of its own, outside any runtime, and the
+/// client is dropped on one too.
 pub(crate) struct Postgres {
-    client: Client,
+    client: Option<Client>,
     url: String,
     lock_timeout_ms: u128,
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        if let Some(c) = self.client.take() {
+            let _ = std::thread::spawn(move || drop(c)).join();
+        }
+    }
+}
+
+/// Run `f` on a thread outside any tokio runtime, and wait for it.
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| match s.spawn(f).join() {
+        Ok(v) => v,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
 }
 
 fn err(e: postgres::Error) -> DbError {
@@ -132,14 +153,13 @@ impl Postgres {
     }
 
     pub(crate) fn open(url: &str, config: &ChargingConfig) -> DbResult<Postgres> {
+        off_runtime(|| Self::open_here(url, config))
+    }
+
+    fn open_here(url: &str, config: &ChargingConfig) -> DbResult<Postgres> {
         let lock_timeout_ms = config.lock_timeout.as_millis();
-        let client = Self::connect(url, lock_timeout_ms)?;
-        let mut db = Postgres {
-            client,
-            url: url.to_string(),
-            lock_timeout_ms,
-        };
-        let mut tx = db.client.transaction().map_err(err)?;
+        let mut client = Self::connect(url, lock_timeout_ms)?;
+        let mut tx = client.transaction().map_err(err)?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
             .map_err(err)?;
         let new: bool = tx
@@ -151,17 +171,31 @@ impl Postgres {
             seed(&mut PgTx(&mut tx))?;
         }
         tx.commit().map_err(err)?;
-        Ok(db)
+        Ok(Postgres {
+            client: Some(client),
+            url: url.to_string(),
+            lock_timeout_ms,
+        })
     }
 
-    pub(crate) fn transaction<T>(
+    pub(crate) fn transaction<T: Send>(
         &mut self,
-        f: &mut dyn FnMut(&mut dyn Tx) -> Result<T, Fail>,
+        f: &mut (dyn FnMut(&mut dyn Tx) -> Result<T, Fail> + Send),
     ) -> Result<T, Fail> {
-        if self.client.is_closed() {
-            self.client = Self::connect(&self.url, self.lock_timeout_ms)?;
-        }
-        let mut tx = self.client.transaction().map_err(err)?;
+        off_runtime(|| self.transaction_here(f))
+    }
+
+    fn transaction_here<T>(
+        &mut self,
+        f: &mut (dyn FnMut(&mut dyn Tx) -> Result<T, Fail> + Send),
+    ) -> Result<T, Fail> {
+        let client = match &mut self.client {
+            Some(c) if !c.is_closed() => c,
+            _ => self
+                .client
+                .insert(Self::connect(&self.url, self.lock_timeout_ms)?),
+        };
+        let mut tx = client.transaction().map_err(err)?;
         let v = f(&mut PgTx(&mut tx))?; // dropped: rolled back
         tx.commit().map_err(err)?;
         Ok(v)

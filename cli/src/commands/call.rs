@@ -126,9 +126,9 @@ pub fn run(args: &CallArgs) -> Result<Status, Failure> {
 
 /// The call's clock: real time since the command started, times `speed`.
 #[derive(Debug, Clone, Copy)]
-struct Clock {
-    start: std::time::Instant,
-    speed: u32,
+pub(crate) struct Clock {
+    pub(crate) start: std::time::Instant,
+    pub(crate) speed: u32,
 }
 
 impl Clock {
@@ -143,7 +143,7 @@ impl Clock {
 
 /// Why the call ended before its hangup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Cut {
+pub(crate) enum Cut {
     /// The prepaid session said to end the call.
     Reason(TerminateReason),
     /// Accounting cannot be delivered: stop the service.
@@ -154,7 +154,7 @@ enum Cut {
 
 /// How the call ended, for the summary.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Ended {
+pub(crate) enum Ended {
     Hangup,
     Denied(String),
     CutOff(Cut),
@@ -257,10 +257,11 @@ async fn call(args: &CallArgs) -> Result<Status, Failure> {
 
     // Our node: the SIP proxy's Diameter client.
     let mut peer = PeerConfig::new(identity(&args.origin_host, &args.realm)?, unix_now() as u32);
-    // Waits stay in real time whatever the speed; Tw runs on the call's
-    // clock like everything on the wire.
+    // Waits and the watchdog (transport business, not the call's) stay in
+    // real time whatever the speed.
     let scaled = timeout.saturating_mul(speed);
     peer.capabilities_timeout = scaled;
+    peer.tw = peer.tw.saturating_mul(speed);
     let mut config = EndpointConfig::new(peer, WallClock::new(0));
     let bad = |e: diameter_core::peer::ConfigError| Failure(format!("bad setting: {e}"));
     match args.scenario {
@@ -555,7 +556,7 @@ async fn call(args: &CallArgs) -> Result<Status, Failure> {
 
 /// The call is up: wait `dur` seconds on the call's clock, unless the
 /// session says to end the call first (grant used up, ASR...).
-async fn talk(call: &mut Call, clock: Clock, dur: u32, progress: bool) -> Option<Cut> {
+pub(crate) async fn talk(call: &mut Call, clock: Clock, dur: u32, progress: bool) -> Option<Cut> {
     let until = tokio::time::Instant::now() + clock.real(dur);
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
@@ -580,7 +581,7 @@ async fn talk(call: &mut Call, clock: Clock, dur: u32, progress: bool) -> Option
 
 /// Hang up (or, when the session ended the call, let its CCR-T go) and
 /// wait for the session to close.
-async fn finish(call: &mut Call, cut: Option<Cut>, timeout: Duration) -> Ended {
+pub(crate) async fn finish(call: &mut Call, cut: Option<Cut>, timeout: Duration) -> Ended {
     let wait = async {
         match cut {
             None | Some(Cut::StopService) => match call.hangup(TerminationCause::Logout).await {

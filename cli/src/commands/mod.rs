@@ -9,6 +9,7 @@ use std::io::Write;
 
 use clap::{Parser, Subcommand};
 
+pub mod bench;
 pub mod call;
 pub mod decode;
 pub mod encode;
@@ -40,6 +41,9 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Send one request (its JSON form) and print the answer.
     Send(send::SendArgs),
+    /// Load a charging system with many calls: answers per second,
+    /// Result-Codes, latency percentiles.
+    Bench(bench::BenchArgs),
     /// Print any Diameter message as a tree (or JSON): names from the
     /// dictionaries, unknown AVPs raw, errors with Result-Code and offset.
     Decode(decode::DecodeArgs),
@@ -78,6 +82,7 @@ pub fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<Status, Failure> {
         Command::Call(a) => call::run(&a),
         Command::Serve(a) => serve::run(&a),
         Command::Send(a) => send::run(&a),
+        Command::Bench(a) => bench::run(&a),
         Command::Decode(a) => decode::run(&a, out),
         Command::Encode(a) => encode::run(&a, out),
     }
