@@ -33,6 +33,7 @@ use crate::server::{self, identity, unix_now, ServerOptions};
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   diameter bench --sessions 1000 --rate 200                     # the built-in server
+  diameter bench --sessions 5000 --rate 0 --balance 100000000   # never short of credit
   diameter bench --peer 127.0.0.1:3868 --sessions 10000 --rate 500 --scenario accounting
   diameter bench --peer 127.0.0.1:3868 --peer 127.0.0.1:3869 --sessions 1000 --rate 0 --json
 
@@ -84,6 +85,11 @@ pub struct BenchArgs {
     /// The built-in server's database (default: a fresh demo database).
     #[arg(long, value_name = "URL", conflicts_with = "peer")]
     pub db: Option<String>,
+    /// Built-in server: set the caller's balance first (minor units, on
+    /// the demo tariff), e.g. 100000000 for a load that is never refused
+    /// for credit.
+    #[arg(long, value_name = "CENTS", conflicts_with = "peer")]
+    pub balance: Option<i64>,
     /// Print the results as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -178,7 +184,10 @@ async fn bench(args: &BenchArgs) -> Result<Status, Failure> {
             instance: "bench".into(),
             ..ServerOptions::new(SocketAddr::from(([127, 0, 0, 1], 0)), &url)
         };
-        let srv = server::start(&opts).await?;
+        let mut srv = server::start(&opts).await?;
+        if let Some(b) = args.balance {
+            srv.db.put_subscriber(&args.from, "default", b)?;
+        }
         let a = srv.node.local_addrs()[0];
         builtin = Some(srv);
         vec![a]
