@@ -16,8 +16,9 @@ use diameter_cc::endpoint::EndpointConfig;
 use diameter_cc::server::accounting::AccountingServerConfig;
 use diameter_cc::server::credit_control::CcServerConfig;
 use diameter_cc::session::WallClock;
+use diameter_cc::CreditControl;
 use diameter_core::peer::{App, LocalIdentity, Pattern, PeerConfig};
-use diameter_tokio::{Node, NodeEvent};
+use diameter_tokio::{Direction, Node, NodeEvent};
 
 use crate::charging::{Charging, ChargingConfig};
 use crate::commands::Failure;
@@ -42,6 +43,8 @@ pub struct ServerOptions {
     pub interim: u32,
     /// Only these Origin-Host patterns may connect (empty: anyone).
     pub allow_hosts: Vec<String>,
+    /// Print every message in and out in full to stderr.
+    pub dump: bool,
     /// Room for 64 peers and 4,096 sessions (`serve`); false: 4 peers and
     /// 64 sessions, quicker to start (the in-process server of `call`).
     pub large: bool,
@@ -61,6 +64,7 @@ impl ServerOptions {
             speed: 1,
             interim: 30,
             allow_hosts: Vec::new(),
+            dump: false,
             large: true,
         }
     }
@@ -126,11 +130,19 @@ pub async fn start(opts: &ServerOptions) -> Result<Server, Failure> {
         interim_interval: (opts.interim > 0).then_some(opts.interim),
         ..AccountingServerConfig::new()
     };
-    let builder = Node::builder(endpoint)
+    let mut builder = Node::builder(endpoint)
         .credit_control(CcServerConfig::new(), rating)
         .accounting(acct, sink)
         .listen(opts.listen)
         .clock_speed(opts.speed);
+    if opts.dump {
+        builder = builder.tap(|dir, addr, bytes| {
+            let (tree, _) = crate::tree::render(bytes, &CreditControl, Default::default());
+            let arrow = if dir == Direction::In { "<--" } else { "-->" };
+            let peer = addr.map(|a| a.to_string()).unwrap_or_default();
+            eprint!("{arrow} {peer}\n{tree}");
+        });
+    }
     let node = if opts.large {
         builder.start_sized::<64, 4096>().await
     } else {

@@ -53,6 +53,9 @@ pub struct ServeArgs {
     /// --speed N` against it).
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub speed: u32,
+    /// `debug`: print every message in and out in full (to stderr).
+    #[arg(long, default_value = "info", value_name = "LEVEL")]
+    pub log: String,
 }
 
 /// Run `diameter serve` until Ctrl-C or SIGTERM.
@@ -68,6 +71,7 @@ async fn serve(args: &ServeArgs) -> Result<Status, Failure> {
         speed: args.speed,
         interim: args.interim,
         allow_hosts: args.allow_host.clone(),
+        dump: args.log.eq_ignore_ascii_case("debug"),
         ..ServerOptions::new(args.listen, &args.db)
     };
     let srv = server::start(&opts).await?;
