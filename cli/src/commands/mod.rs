@@ -21,7 +21,7 @@ pub mod serve;
 #[command(
     name = "diameter",
     version,
-    about = "Diameter (RFC 6733, RFC 8506) on the command line: charged calls, a charging server, decode, encode",
+    about = "Diameter (RFC 6733, RFC 8506) on the command line: charged calls, a charging server, load tests, one-off requests, decode, encode",
     after_help = "Examples:\n  diameter call --scenario prepaid --from 1001 --to 1002 --dur 67 --speed 20\n  diameter serve --listen 127.0.0.1:3868 --db sqlite:charging.db\n  diameter call --peer 127.0.0.1:3868 --scenario accounting\n  diameter decode ../shared/bench-msgs/ccr-i.hex\n  diameter decode --pcap capture.pcapng --port 3868\n  diameter decode --json msg.hex | diameter encode"
 )]
 pub struct Cli {
