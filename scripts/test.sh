@@ -56,6 +56,12 @@ step "cargo test -p diameter-tokio --features tls --lib --test tls (TLS at conne
 cargo test -p diameter-tokio --features tls --lib --test tls 2>&1 | tee target/test-output-tls.txt
 grep -q "test result: FAILED" target/test-output-tls.txt && die "some tests failed (diameter-tokio, tls)"
 
+step "clippy -D warnings: diameter-cli with its PostgreSQL backend (feature postgres)"
+cargo clippy -p diameter-cli --features postgres --all-targets -- -D warnings
+
+step "PostgreSQL: a throw-away cluster, two diameter serve on it, 1,000 concurrent prepaid calls never overdraw (scripts/postgres-test.sh)"
+bash scripts/postgres-test.sh
+
 step "rustdoc -D warnings (every public item documented, no broken links)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 

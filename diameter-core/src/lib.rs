@@ -5,7 +5,10 @@
 //! - [`header`]: the 20-byte header (§3), a view and a [`HeaderRepr`].
 //! - [`avp`]: AVP headers (§4.1) and a borrowing iterator.
 //! - [`types`]: every basic and derived data format (§4.2, §4.3).
-//! - [`dict`]: `const` AVP and command definitions; [`dict::base`] is RFC 6733.
+//! - [`value`]: [`value::Value`], one enum over every data format, for
+//!   tools that print or convert any message.
+//! - [`dict`]: `const` AVP and command definitions; [`dict::base`] is RFC 6733;
+//!   [`dict::names`] names commands, AVPs, values, applications and vendors.
 //! - [`message`]: [`Message::parse`] validates once, then typed `get`/`get_all`
 //!   and grammar validation.
 //! - [`encode`]: [`MessageBuilder`] writes straight into a caller's buffer.
@@ -61,6 +64,7 @@ pub mod result_code;
 pub mod rxbuf;
 pub mod time;
 pub mod types;
+pub mod value;
 
 pub use avp::{Avp, AvpFlags, AvpIter, VendorId};
 pub use dict::{AvpDef, CommandDef, Dictionary};
@@ -72,6 +76,7 @@ pub use message::{AvpSet, Message, ParseConfig};
 pub use result_code::ResultCode;
 pub use rxbuf::{RxBuf, RxError};
 pub use types::{AddressValue, Timestamp, Uri};
+pub use value::Value;
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -21,10 +21,26 @@ macro_rules! codes {
         impl ResultCode {
             $($(#[$doc])* pub const $name: ResultCode = ResultCode($v);)*
 
-            /// The RFC name of a known code, `None` otherwise.
+            /// The name of a known code without its `DIAMETER_` prefix
+            /// (`SUCCESS`), `None` otherwise.
             pub const fn name(self) -> Option<&'static str> {
                 match self.0 {
                     $($v => Some(stringify!($name)),)*
+                    _ => None,
+                }
+            }
+
+            /// The name of a known code as the RFC spells it
+            /// (`DIAMETER_SUCCESS`), `None` otherwise.
+            ///
+            /// ```
+            /// use diameter_core::ResultCode;
+            /// assert_eq!(ResultCode::new(4012).rfc_name(), Some("DIAMETER_CREDIT_LIMIT_REACHED"));
+            /// assert_eq!(ResultCode::new(4999).rfc_name(), None);
+            /// ```
+            pub const fn rfc_name(self) -> Option<&'static str> {
+                match self.0 {
+                    $($v => Some(concat!("DIAMETER_", stringify!($name))),)*
                     _ => None,
                 }
             }

@@ -135,6 +135,10 @@ pub trait AvpType {
     type Value<'a>;
     /// The runtime tag of this type.
     const DATA_TYPE: DataType;
+    /// The named values of this type (those of `E` for [`Enumerated<E>`],
+    /// none otherwise); [`crate::dict::AvpDef::new`] copies them into the
+    /// dictionary entry.
+    const VALUE_NAMES: &'static [EnumValue] = &[];
     /// Decode AVP data (no header, no padding).
     fn decode(data: &[u8]) -> Result<Self::Value<'_>, ErrorKind>;
     /// Length of the encoded data (no header, no padding).
@@ -642,9 +646,59 @@ impl AvpType for DiameterUri {
     }
 }
 
+/// One named value of an Enumerated AVP: the wire value and its name in
+/// the defining document (`INITIAL_REQUEST`, `END_USER_E164`, ...).
+///
+/// ```
+/// use diameter_core::dict::base::DisconnectCause;
+/// use diameter_core::types::Enumeration;
+/// let v = DisconnectCause::NAMES[1];
+/// assert_eq!((v.value, v.name), (1, "BUSY"));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct EnumValue {
+    /// The wire value.
+    pub value: i32,
+    /// The name, as the defining RFC or specification spells it.
+    pub name: &'static str,
+}
+
+/// The name of `value` in a table of named values (see [`EnumValue`]).
+///
+/// ```
+/// use diameter_core::dict::base::DisconnectCause;
+/// use diameter_core::types::{value_name, Enumeration};
+/// assert_eq!(value_name(DisconnectCause::NAMES, 2), Some("DO_NOT_WANT_TO_TALK_TO_YOU"));
+/// assert_eq!(value_name(DisconnectCause::NAMES, 9), None);
+/// ```
+pub fn value_name(table: &[EnumValue], value: i32) -> Option<&'static str> {
+    table.iter().find(|v| v.value == value).map(|v| v.name)
+}
+
+/// The value named `name` in a table of named values (ASCII
+/// case-insensitive), the reverse of [`value_name`].
+///
+/// ```
+/// use diameter_core::dict::base::DisconnectCause;
+/// use diameter_core::types::{value_of, Enumeration};
+/// assert_eq!(value_of(DisconnectCause::NAMES, "busy"), Some(1));
+/// ```
+pub fn value_of(table: &[EnumValue], name: &str) -> Option<i32> {
+    table
+        .iter()
+        .find(|v| v.name.eq_ignore_ascii_case(name))
+        .map(|v| v.value)
+}
+
 /// A Rust enum for an Enumerated AVP's values. Unknown values must survive a
 /// round trip, so implementors keep them (see [`crate::enumeration!`]).
 pub trait Enumeration: Copy {
+    /// The named values, in definition order (empty when the type names
+    /// none, as for a plain `i32`). Dictionary entries carry them
+    /// ([`crate::dict::AvpInfo::values`]) so that generic tools can print
+    /// `INITIAL_REQUEST` rather than `1`.
+    const NAMES: &'static [EnumValue] = &[];
     /// From the wire value.
     fn from_i32(v: i32) -> Self;
     /// To the wire value.
@@ -665,6 +719,7 @@ pub struct Enumerated<E>(PhantomData<E>);
 impl<E: Enumeration> AvpType for Enumerated<E> {
     type Value<'a> = E;
     const DATA_TYPE: DataType = DataType::Enumerated;
+    const VALUE_NAMES: &'static [EnumValue] = E::NAMES;
     #[inline]
     fn decode(data: &[u8]) -> Result<E, ErrorKind> {
         fixed::<4>(data).map(|b| E::from_i32(i32::from_be_bytes(b)))
@@ -680,12 +735,17 @@ impl<E: Enumeration> AvpType for Enumerated<E> {
 /// Define an enum for an Enumerated AVP with an `Unknown(i32)` variant that
 /// keeps values the dictionary does not name.
 ///
+/// Each variant may give the value's name in the defining document after
+/// `=>`; without one the variant's identifier is used. The names end up in
+/// [`Enumeration::NAMES`] and in every dictionary entry of the type
+/// ([`crate::dict::AvpInfo::values`]).
+///
 /// ```
 /// diameter_core::enumeration! {
 ///     /// Colours.
 ///     pub enum Colour {
 ///         /// 0
-///         Red = 0,
+///         Red = 0 => "RED",
 ///         /// 1
 ///         Green = 1,
 ///     }
@@ -694,10 +754,16 @@ impl<E: Enumeration> AvpType for Enumerated<E> {
 /// assert_eq!(Colour::from_i32(1), Colour::Green);
 /// assert_eq!(Colour::from_i32(9), Colour::Unknown(9));
 /// assert_eq!(Colour::Unknown(9).to_i32(), 9);
+/// assert_eq!(Colour::NAMES[0].name, "RED");
+/// assert_eq!(Colour::NAMES[1].name, "Green");
+/// assert_eq!(Colour::Green.name(), Some("Green"));
+/// assert_eq!(Colour::Unknown(9).name(), None);
 /// ```
 #[macro_export]
 macro_rules! enumeration {
-    ($(#[$doc:meta])* pub enum $name:ident { $($(#[$vdoc:meta])* $var:ident = $val:expr,)* }) => {
+    (@name $var:ident) => { stringify!($var) };
+    (@name $var:ident $label:literal) => { $label };
+    ($(#[$doc:meta])* pub enum $name:ident { $($(#[$vdoc:meta])* $var:ident = $val:expr $(=> $label:literal)?,)* }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -707,6 +773,12 @@ macro_rules! enumeration {
             Unknown(i32),
         }
         impl $crate::types::Enumeration for $name {
+            const NAMES: &'static [$crate::types::EnumValue] = &[
+                $($crate::types::EnumValue {
+                    value: $val,
+                    name: $crate::enumeration!(@name $var $($label)?),
+                },)*
+            ];
             fn from_i32(v: i32) -> Self {
                 match v {
                     $($val => $name::$var,)*
@@ -718,6 +790,14 @@ macro_rules! enumeration {
                     $($name::$var => $val,)*
                     $name::Unknown(v) => v,
                 }
+            }
+        }
+        impl $name {
+            /// The value's name in the defining document; `None` for an
+            /// unknown value.
+            pub fn name(self) -> Option<&'static str> {
+                let v = <$name as $crate::types::Enumeration>::to_i32(self);
+                $crate::types::value_name(<$name as $crate::types::Enumeration>::NAMES, v)
             }
         }
         impl From<i32> for $name {

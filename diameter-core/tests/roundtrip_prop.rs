@@ -42,6 +42,7 @@ const fn info(code: u32, name: &'static str, data_type: DataType) -> AvpInfo {
         data_type,
         flags: ANY_FLAGS,
         grammar: Grammar::EMPTY,
+        values: &[],
     }
 }
 

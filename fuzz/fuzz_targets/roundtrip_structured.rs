@@ -21,6 +21,7 @@ static GROUPED: AvpInfo = AvpInfo {
     data_type: DataType::Grouped,
     flags: FlagRules::M_MAY,
     grammar: Grammar::EMPTY,
+    values: &[],
 };
 impl Dictionary for Dict {
     fn avp(&self, code: u32, _vendor: u32) -> Option<&'static AvpInfo> {

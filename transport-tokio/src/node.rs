@@ -415,6 +415,7 @@ pub struct Builder<R = NoRating, K = NoSink> {
     limits: Limits,
     tap: Option<Tap>,
     connector: Connector,
+    speed: u32,
     #[cfg(feature = "tls")]
     acceptor: Option<tokio_rustls::TlsAcceptor>,
 }
@@ -432,6 +433,7 @@ impl Builder {
             limits: Limits::default(),
             tap: None,
             connector: Connector::default(),
+            speed: 1,
             #[cfg(feature = "tls")]
             acceptor: None,
         }
@@ -473,6 +475,7 @@ impl<R: Rating + Send + 'static, K: AccountingSink + Send + 'static> Builder<R, 
             limits: self.limits,
             tap: self.tap,
             connector: self.connector,
+            speed: self.speed,
             #[cfg(feature = "tls")]
             acceptor: self.acceptor,
         }
@@ -496,6 +499,7 @@ impl<R: Rating + Send + 'static, K: AccountingSink + Send + 'static> Builder<R, 
             limits: self.limits,
             tap: self.tap,
             connector: self.connector,
+            speed: self.speed,
             #[cfg(feature = "tls")]
             acceptor: self.acceptor,
         }
@@ -518,6 +522,18 @@ impl<R: Rating + Send + 'static, K: AccountingSink + Send + 'static> Builder<R, 
     /// Limits on peers (defaults: [`Limits::default`]).
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Run the node's clock `speed` times faster than real time (default
+    /// 1): every timer of the endpoint (Tx, Tcc, grants, watchdogs,
+    /// request deadlines) and every time it writes (Event-Timestamp,
+    /// CC-Time used) follows the fast clock, so a 67 s call plays in
+    /// 67/`speed` s with the same messages. For demonstrations and tests
+    /// against a peer that runs the same speed (an in-process server);
+    /// transport limits ([`Limits`]) stay in real time. 0 counts as 1.
+    pub fn clock_speed(mut self, speed: u32) -> Self {
+        self.speed = speed.max(1);
         self
     }
 
@@ -625,6 +641,7 @@ impl<R: Rating + Send + 'static, K: AccountingSink + Send + 'static> Builder<R, 
             any_handler: self.any_handler,
             tap: self.tap,
             listeners,
+            speed: self.speed,
         };
         let config = self.config;
         let cc = self.credit_control;

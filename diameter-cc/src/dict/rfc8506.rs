@@ -47,13 +47,13 @@ diameter_core::enumeration! {
     /// Values of CC-Request-Type (416), RFC 8506 §8.3. Zero is reserved.
     pub enum CcRequestType {
         /// INITIAL_REQUEST (1): opens a credit-control session.
-        Initial = 1,
+        Initial = 1 => "INITIAL_REQUEST",
         /// UPDATE_REQUEST (2): re-authorization or usage report within a session.
-        Update = 2,
+        Update = 2 => "UPDATE_REQUEST",
         /// TERMINATION_REQUEST (3): closes the session.
-        Termination = 3,
+        Termination = 3 => "TERMINATION_REQUEST",
         /// EVENT_REQUEST (4): a one-time event, no session state (§6).
-        Event = 4,
+        Event = 4 => "EVENT_REQUEST",
     }
 }
 
@@ -61,9 +61,9 @@ diameter_core::enumeration! {
     /// Values of CC-Session-Failover (418), RFC 8506 §8.4.
     pub enum CcSessionFailover {
         /// FAILOVER_NOT_SUPPORTED (0): the default; never move the session.
-        NotSupported = 0,
+        NotSupported = 0 => "FAILOVER_NOT_SUPPORTED",
         /// FAILOVER_SUPPORTED (1): the session may move to an alternative server.
-        Supported = 1,
+        Supported = 1 => "FAILOVER_SUPPORTED",
     }
 }
 
@@ -71,9 +71,9 @@ diameter_core::enumeration! {
     /// Values of Check-Balance-Result (422), RFC 8506 §8.6.
     pub enum CheckBalanceResult {
         /// ENOUGH_CREDIT (0).
-        EnoughCredit = 0,
+        EnoughCredit = 0 => "ENOUGH_CREDIT",
         /// NO_CREDIT (1).
-        NoCredit = 1,
+        NoCredit = 1 => "NO_CREDIT",
     }
 }
 
@@ -82,9 +82,9 @@ diameter_core::enumeration! {
     pub enum CreditControlType {
         /// CREDIT_AUTHORIZATION (0): contact the credit-control server for the
         /// first interrogation.
-        CreditAuthorization = 0,
+        CreditAuthorization = 0 => "CREDIT_AUTHORIZATION",
         /// RE_AUTHORIZATION (1): a credit-control session is already ongoing.
-        ReAuthorization = 1,
+        ReAuthorization = 1 => "RE_AUTHORIZATION",
     }
 }
 
@@ -93,11 +93,11 @@ diameter_core::enumeration! {
     pub enum CreditControlFailureHandling {
         /// TERMINATE (0): the default; end the service when the server is
         /// unreachable or Tx expires.
-        Terminate = 0,
+        Terminate = 0 => "TERMINATE",
         /// CONTINUE (1): fail over if possible, otherwise grant the service anyway.
-        Continue = 1,
+        Continue = 1 => "CONTINUE",
         /// RETRY_AND_TERMINATE (2): fail over if possible, otherwise end the service.
-        RetryAndTerminate = 2,
+        RetryAndTerminate = 2 => "RETRY_AND_TERMINATE",
     }
 }
 
@@ -106,9 +106,9 @@ diameter_core::enumeration! {
     pub enum DirectDebitingFailureHandling {
         /// TERMINATE_OR_BUFFER (0): the default; terminate if nothing was
         /// debited, else grant, store and resend with the T flag.
-        TerminateOrBuffer = 0,
+        TerminateOrBuffer = 0 => "TERMINATE_OR_BUFFER",
         /// CONTINUE (1): grant the service and drop the request.
-        Continue = 1,
+        Continue = 1 => "CONTINUE",
     }
 }
 
@@ -116,11 +116,11 @@ diameter_core::enumeration! {
     /// Values of Tariff-Change-Usage (452), RFC 8506 §8.27.
     pub enum TariffChangeUsage {
         /// UNIT_BEFORE_TARIFF_CHANGE (0).
-        BeforeTariffChange = 0,
+        BeforeTariffChange = 0 => "UNIT_BEFORE_TARIFF_CHANGE",
         /// UNIT_AFTER_TARIFF_CHANGE (1).
-        AfterTariffChange = 1,
+        AfterTariffChange = 1 => "UNIT_AFTER_TARIFF_CHANGE",
         /// UNIT_INDETERMINATE (2): units straddling the change (Used-Service-Unit only).
-        Indeterminate = 2,
+        Indeterminate = 2 => "UNIT_INDETERMINATE",
     }
 }
 
@@ -128,17 +128,17 @@ diameter_core::enumeration! {
     /// Values of CC-Unit-Type (454), RFC 8506 §8.32.
     pub enum CcUnitType {
         /// TIME (0).
-        Time = 0,
+        Time = 0 => "TIME",
         /// MONEY (1).
-        Money = 1,
+        Money = 1 => "MONEY",
         /// TOTAL-OCTETS (2).
-        TotalOctets = 2,
+        TotalOctets = 2 => "TOTAL-OCTETS",
         /// INPUT-OCTETS (3).
-        InputOctets = 3,
+        InputOctets = 3 => "INPUT-OCTETS",
         /// OUTPUT-OCTETS (4).
-        OutputOctets = 4,
+        OutputOctets = 4 => "OUTPUT-OCTETS",
         /// SERVICE-SPECIFIC-UNITS (5).
-        ServiceSpecificUnits = 5,
+        ServiceSpecificUnits = 5 => "SERVICE-SPECIFIC-UNITS",
     }
 }
 
@@ -147,11 +147,11 @@ diameter_core::enumeration! {
     pub enum FinalUnitAction {
         /// TERMINATE (0): end the service session; also the handling of any
         /// unsupported value.
-        Terminate = 0,
+        Terminate = 0 => "TERMINATE",
         /// REDIRECT (1): redirect the user to the Redirect-Server(-Extension) address.
-        Redirect = 1,
+        Redirect = 1 => "REDIRECT",
         /// RESTRICT_ACCESS (2): apply the restriction filters, drop the rest.
-        RestrictAccess = 2,
+        RestrictAccess = 2 => "RESTRICT_ACCESS",
     }
 }
 
@@ -159,13 +159,13 @@ diameter_core::enumeration! {
     /// Values of Redirect-Address-Type (433), RFC 8506 §8.38.
     pub enum RedirectAddressType {
         /// IPv4 Address (0), dotted-decimal.
-        Ipv4Address = 0,
+        Ipv4Address = 0 => "IPv4 Address",
         /// IPv6 Address (1), RFC 5952 text.
-        Ipv6Address = 1,
+        Ipv6Address = 1 => "IPv6 Address",
         /// URL (2), RFC 3986.
-        Url = 2,
+        Url = 2 => "URL",
         /// SIP URI (3), RFC 3261.
-        SipUri = 3,
+        SipUri = 3 => "SIP URI",
     }
 }
 
@@ -173,9 +173,9 @@ diameter_core::enumeration! {
     /// Values of Multiple-Services-Indicator (455), RFC 8506 §8.40.
     pub enum MultipleServicesIndicator {
         /// MULTIPLE_SERVICES_NOT_SUPPORTED (0).
-        NotSupported = 0,
+        NotSupported = 0 => "MULTIPLE_SERVICES_NOT_SUPPORTED",
         /// MULTIPLE_SERVICES_SUPPORTED (1).
-        Supported = 1,
+        Supported = 1 => "MULTIPLE_SERVICES_SUPPORTED",
     }
 }
 
@@ -183,13 +183,13 @@ diameter_core::enumeration! {
     /// Values of Requested-Action (436) in EVENT_REQUESTs, RFC 8506 §8.41.
     pub enum RequestedAction {
         /// DIRECT_DEBITING (0).
-        DirectDebiting = 0,
+        DirectDebiting = 0 => "DIRECT_DEBITING",
         /// REFUND_ACCOUNT (1).
-        RefundAccount = 1,
+        RefundAccount = 1 => "REFUND_ACCOUNT",
         /// CHECK_BALANCE (2).
-        CheckBalance = 2,
+        CheckBalance = 2 => "CHECK_BALANCE",
         /// PRICE_ENQUIRY (3).
-        PriceEnquiry = 3,
+        PriceEnquiry = 3 => "PRICE_ENQUIRY",
     }
 }
 
@@ -197,15 +197,15 @@ diameter_core::enumeration! {
     /// Values of Subscription-Id-Type (450), RFC 8506 §8.47.
     pub enum SubscriptionIdType {
         /// END_USER_E164 (0): international E.164 number (MSISDN).
-        E164 = 0,
+        E164 = 0 => "END_USER_E164",
         /// END_USER_IMSI (1): E.212 IMSI.
-        Imsi = 1,
+        Imsi = 1 => "END_USER_IMSI",
         /// END_USER_SIP_URI (2): SIP URI, RFC 3261.
-        SipUri = 2,
+        SipUri = 2 => "END_USER_SIP_URI",
         /// END_USER_NAI (3): Network Access Identifier, RFC 7542.
-        Nai = 3,
+        Nai = 3 => "END_USER_NAI",
         /// END_USER_PRIVATE (4): a credit-control server private identifier.
-        Private = 4,
+        Private = 4 => "END_USER_PRIVATE",
     }
 }
 
@@ -213,13 +213,13 @@ diameter_core::enumeration! {
     /// Values of User-Equipment-Info-Type (459), RFC 8506 §8.50.
     pub enum UserEquipmentInfoType {
         /// IMEISV (0), 3GPP TS 23.003.
-        Imeisv = 0,
+        Imeisv = 0 => "IMEISV",
         /// MAC (1), 48-bit MAC address.
-        Mac = 1,
+        Mac = 1 => "MAC",
         /// EUI64 (2).
-        Eui64 = 2,
+        Eui64 = 2 => "EUI64",
         /// MODIFIED_EUI64 (3), RFC 4291.
-        ModifiedEui64 = 3,
+        ModifiedEui64 = 3 => "MODIFIED_EUI64",
     }
 }
 

@@ -29,31 +29,31 @@ diameter_core::enumeration! {
     /// OpenSIPS sends.
     pub enum ServiceType {
         /// Login (1).
-        Login = 1,
+        Login = 1 => "Login",
         /// Framed (2).
-        Framed = 2,
+        Framed = 2 => "Framed",
         /// Callback Login (3).
-        CallbackLogin = 3,
+        CallbackLogin = 3 => "Callback Login",
         /// Callback Framed (4).
-        CallbackFramed = 4,
+        CallbackFramed = 4 => "Callback Framed",
         /// Outbound (5).
-        Outbound = 5,
+        Outbound = 5 => "Outbound",
         /// Administrative (6).
-        Administrative = 6,
+        Administrative = 6 => "Administrative",
         /// NAS Prompt (7).
-        NasPrompt = 7,
+        NasPrompt = 7 => "NAS Prompt",
         /// Authenticate Only (8).
-        AuthenticateOnly = 8,
+        AuthenticateOnly = 8 => "Authenticate Only",
         /// Callback NAS Prompt (9).
-        CallbackNasPrompt = 9,
+        CallbackNasPrompt = 9 => "Callback NAS Prompt",
         /// Call Check (10).
-        CallCheck = 10,
+        CallCheck = 10 => "Call Check",
         /// Callback Administrative (11).
-        CallbackAdministrative = 11,
+        CallbackAdministrative = 11 => "Callback Administrative",
         /// Sip-Session (15): a SIP call, as OpenSIPS (and SER before it)
         /// names it. The IANA RADIUS registry assigns 15 to IAPP-Register;
         /// a peer outside the SIP world may mean that.
-        SipSession = 15,
+        SipSession = 15 => "Sip-Session",
     }
 }
 
@@ -62,30 +62,30 @@ diameter_core::enumeration! {
     /// §4.1).
     pub enum AcctStatusType {
         /// Start (1).
-        Start = 1,
+        Start = 1 => "Start",
         /// Stop (2).
-        Stop = 2,
+        Stop = 2 => "Stop",
         /// Interim-Update (3).
-        InterimUpdate = 3,
+        InterimUpdate = 3 => "Interim-Update",
         /// Accounting-On (7).
-        AccountingOn = 7,
+        AccountingOn = 7 => "Accounting-On",
         /// Accounting-Off (8).
-        AccountingOff = 8,
+        AccountingOff = 8 => "Accounting-Off",
         /// Tunnel-Start (9), RFC 2867 §4.1.
-        TunnelStart = 9,
+        TunnelStart = 9 => "Tunnel-Start",
         /// Tunnel-Stop (10), RFC 2867 §4.1.
-        TunnelStop = 10,
+        TunnelStop = 10 => "Tunnel-Stop",
         /// Tunnel-Reject (11), RFC 2867 §4.1.
-        TunnelReject = 11,
+        TunnelReject = 11 => "Tunnel-Reject",
         /// Tunnel-Link-Start (12), RFC 2867 §4.1.
-        TunnelLinkStart = 12,
+        TunnelLinkStart = 12 => "Tunnel-Link-Start",
         /// Tunnel-Link-Stop (13), RFC 2867 §4.1.
-        TunnelLinkStop = 13,
+        TunnelLinkStop = 13 => "Tunnel-Link-Stop",
         /// Tunnel-Link-Reject (14), RFC 2867 §4.1.
-        TunnelLinkReject = 14,
+        TunnelLinkReject = 14 => "Tunnel-Link-Reject",
         /// Failed (15), reserved for it by RFC 2866 §5.1; OpenSIPS registers
         /// it for failed transactions.
-        Failed = 15,
+        Failed = 15 => "Failed",
     }
 }
 
@@ -97,37 +97,37 @@ diameter_core::enumeration! {
     /// value 16 (2^4), which is what travels; 16 is used here.
     pub enum SipMethod {
         /// Not a known method (0).
-        Undefined = 0,
+        Undefined = 0 => "UNDEFINED",
         /// INVITE (1).
-        Invite = 1,
+        Invite = 1 => "INVITE",
         /// CANCEL (2).
-        Cancel = 2,
+        Cancel = 2 => "CANCEL",
         /// ACK (4).
-        Ack = 4,
+        Ack = 4 => "ACK",
         /// BYE (8).
-        Bye = 8,
+        Bye = 8 => "BYE",
         /// INFO (16).
-        Info = 16,
+        Info = 16 => "INFO",
         /// OPTIONS (32).
-        Options = 32,
+        Options = 32 => "OPTIONS",
         /// UPDATE (64).
-        Update = 64,
+        Update = 64 => "UPDATE",
         /// REGISTER (128).
-        Register = 128,
+        Register = 128 => "REGISTER",
         /// MESSAGE (256).
-        Message = 256,
+        Message = 256 => "MESSAGE",
         /// SUBSCRIBE (512).
-        Subscribe = 512,
+        Subscribe = 512 => "SUBSCRIBE",
         /// NOTIFY (1024).
-        Notify = 1024,
+        Notify = 1024 => "NOTIFY",
         /// PRACK (2048).
-        Prack = 2048,
+        Prack = 2048 => "PRACK",
         /// REFER (4096).
-        Refer = 4096,
+        Refer = 4096 => "REFER",
         /// PUBLISH (8192).
-        Publish = 8192,
+        Publish = 8192 => "PUBLISH",
         /// Any other method (16384).
-        Other = 16384,
+        Other = 16384 => "OTHER",
     }
 }
 

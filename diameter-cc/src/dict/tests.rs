@@ -266,3 +266,40 @@ fn enumerations() {
     assert_eq!(sip::SipMethod::from_i32(16384), sip::SipMethod::Other);
     assert_eq!(i32::from(CcRequestType::Update), 2);
 }
+
+#[test]
+fn every_enumerated_avp_names_its_values() {
+    let d = CreditControl;
+    for a in AVPS.iter().chain(base::AVPS.iter()) {
+        let found = d.avp(a.code, a.vendor).unwrap();
+        assert_eq!(found.values, a.values, "{}", a.name);
+        if a.data_type == DataType::Enumerated {
+            assert!(!a.values.is_empty(), "{} names no value", a.name);
+            for (i, v) in a.values.iter().enumerate() {
+                assert_eq!(a.value_name(v.value), Some(v.name), "{}", a.name);
+                assert_eq!(a.value_of(v.name), Some(v.value), "{}", a.name);
+                assert!(
+                    a.values[..i].iter().all(|w| w.value != v.value),
+                    "{}",
+                    a.name
+                );
+            }
+        } else {
+            assert!(a.values.is_empty(), "{}", a.name);
+        }
+    }
+    // The names the bench messages and the scenarios print.
+    let name = |code: u32, vendor: u32, v: i32| d.avp(code, vendor).unwrap().value_name(v);
+    assert_eq!(name(416, 0, 1), Some("INITIAL_REQUEST"));
+    assert_eq!(name(450, 0, 0), Some("END_USER_E164"));
+    assert_eq!(name(829, tgpp::VENDOR_3GPP, 0), Some("ORIGINATING_ROLE"));
+    assert_eq!(name(862, tgpp::VENDOR_3GPP, 6), Some("AS"));
+    assert_eq!(name(455, 0, 1), Some("MULTIPLE_SERVICES_SUPPORTED"));
+    assert_eq!(name(480, 0, 2), Some("START_RECORD"));
+    assert_eq!(name(204, 0, 8), Some("BYE"));
+    assert_eq!(
+        CcRequestType::Termination.name(),
+        Some("TERMINATION_REQUEST")
+    );
+    assert_eq!(CcRequestType::NAMES.len(), 4);
+}

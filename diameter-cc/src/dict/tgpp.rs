@@ -42,11 +42,11 @@ diameter_core::enumeration! {
     /// the IMS node serves.
     pub enum RoleOfNode {
         /// ORIGINATING_ROLE (0): serving the calling party.
-        Originating = 0,
+        Originating = 0 => "ORIGINATING_ROLE",
         /// TERMINATING_ROLE (1): serving the called party.
-        Terminating = 1,
+        Terminating = 1 => "TERMINATING_ROLE",
         /// FORWARDING_ROLE (2): serving the forwarding party.
-        Forwarding = 2,
+        Forwarding = 2 => "FORWARDING_ROLE",
     }
 }
 
@@ -55,49 +55,49 @@ diameter_core::enumeration! {
     /// Node-Functionality AVP: the function of the reporting node.
     pub enum NodeFunctionality {
         /// S-CSCF (0).
-        SCscf = 0,
+        SCscf = 0 => "S-CSCF",
         /// P-CSCF (1).
-        PCscf = 1,
+        PCscf = 1 => "P-CSCF",
         /// I-CSCF (2).
-        ICscf = 2,
+        ICscf = 2 => "I-CSCF",
         /// MRFC (3).
-        Mrfc = 3,
+        Mrfc = 3 => "MRFC",
         /// MGCF (4).
-        Mgcf = 4,
+        Mgcf = 4 => "MGCF",
         /// BGCF (5).
-        Bgcf = 5,
+        Bgcf = 5 => "BGCF",
         /// AS (6): application server.
-        As = 6,
+        As = 6 => "AS",
         /// IBCF (7).
-        Ibcf = 7,
+        Ibcf = 7 => "IBCF",
         /// S-GW (8).
-        SGw = 8,
+        SGw = 8 => "S-GW",
         /// P-GW (9).
-        PGw = 9,
+        PGw = 9 => "P-GW",
         /// HSGW (10).
-        Hsgw = 10,
+        Hsgw = 10 => "HSGW",
         /// E-CSCF (11).
-        ECscf = 11,
+        ECscf = 11 => "E-CSCF",
         /// MME (12).
-        Mme = 12,
+        Mme = 12 => "MME",
         /// TRF (13).
-        Trf = 13,
+        Trf = 13 => "TRF",
         /// TF (14).
-        Tf = 14,
+        Tf = 14 => "TF",
         /// ATCF (15).
-        Atcf = 15,
+        Atcf = 15 => "ATCF",
         /// Proxy Function (16).
-        ProxyFunction = 16,
+        ProxyFunction = 16 => "Proxy Function",
         /// ePDG (17).
-        EPdg = 17,
+        EPdg = 17 => "ePDG",
         /// TDF (18).
-        Tdf = 18,
+        Tdf = 18 => "TDF",
         /// TWAG (19).
-        Twag = 19,
+        Twag = 19 => "TWAG",
         /// SCEF (20).
-        Scef = 20,
+        Scef = 20 => "SCEF",
         /// IWK-SCEF (21).
-        IwkScef = 21,
+        IwkScef = 21 => "IWK-SCEF",
     }
 }
 
@@ -106,9 +106,9 @@ diameter_core::enumeration! {
     /// party sent a message body.
     pub enum Originator {
         /// Calling Party (0).
-        CallingParty = 0,
+        CallingParty = 0 => "Calling Party",
         /// Called Party (1).
-        CalledParty = 1,
+        CalledParty = 1 => "Called Party",
     }
 }
 
@@ -119,26 +119,26 @@ diameter_core::enumeration! {
     pub enum ReportingReason {
         /// THRESHOLD (0): the threshold of this quota type was reached
         /// (Used-Service-Unit).
-        Threshold = 0,
+        Threshold = 0 => "THRESHOLD",
         /// QHT (1): the Quota-Holding-Time elapsed without use.
-        Qht = 1,
+        Qht = 1 => "QHT",
         /// FINAL (2): the service (PDP context, bearer, flow) ended.
-        Final = 2,
+        Final = 2 => "FINAL",
         /// QUOTA_EXHAUSTED (3): this quota type is used up (Used-Service-Unit).
-        QuotaExhausted = 3,
+        QuotaExhausted = 3 => "QUOTA_EXHAUSTED",
         /// VALIDITY_TIME (4): the Validity-Time expired.
-        ValidityTime = 4,
+        ValidityTime = 4 => "VALIDITY_TIME",
         /// OTHER_QUOTA_TYPE (5): another quota type of a multi-dimensional
         /// quota triggered the report (Used-Service-Unit).
-        OtherQuotaType = 5,
+        OtherQuotaType = 5 => "OTHER_QUOTA_TYPE",
         /// RATING_CONDITION_CHANGE (6): an armed trigger (QoS, RAT, ...) fired.
-        RatingConditionChange = 6,
+        RatingConditionChange = 6 => "RATING_CONDITION_CHANGE",
         /// FORCED_REAUTHORISATION (7): a server-initiated re-authorization (RAR).
-        ForcedReauthorisation = 7,
+        ForcedReauthorisation = 7 => "FORCED_REAUTHORISATION",
         /// POOL_EXHAUSTED (8): the credit pool cannot cover this rating group.
-        PoolExhausted = 8,
+        PoolExhausted = 8 => "POOL_EXHAUSTED",
         /// UNUSED_QUOTA_TIMER (9): the unused quota timer expired.
-        UnusedQuotaTimer = 9,
+        UnusedQuotaTimer = 9 => "UNUSED_QUOTA_TIMER",
     }
 }
 

@@ -286,7 +286,7 @@ impl CcServerSession {
             }
             CcRequestType::Update | CcRequestType::Termination => {
                 self.used = self.used.saturating_add(used);
-                let debit = server.debit(sid.as_str(), sub.as_str(), dst.as_str(), used);
+                let debit = server.debit(sid.as_str(), number, sub.as_str(), dst.as_str(), used);
                 let requested = ccr.requested_service_unit.and_then(|u| u.cc_time);
                 match (debit, ccr.cc_request_type, requested) {
                     (Err(rc), _, _) => Answer {

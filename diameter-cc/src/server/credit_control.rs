@@ -74,6 +74,24 @@ pub trait Rating {
     ) -> Result<(), ResultCode>;
     /// Give back what is still reserved for the session.
     fn release(&mut self, session: &str, subscriber: &str);
+
+    /// [`Rating::debit`] for the CCR numbered `request` (its
+    /// CC-Request-Number) of `session`: what the server calls. A rating
+    /// engine that stores its debits can key them by `(session, request)`
+    /// so that a request retried after a crash, or resent to another
+    /// server sharing the same balances, is not debited twice. The default
+    /// ignores `request`.
+    fn debit_request(
+        &mut self,
+        session: &str,
+        request: u32,
+        subscriber: &str,
+        destination: &str,
+        used: u32,
+    ) -> Result<(), ResultCode> {
+        let _ = request;
+        self.debit(session, subscriber, destination, used)
+    }
 }
 
 /// No rating engine: a node that does not serve credit control. Every
@@ -365,6 +383,7 @@ impl<R: Rating + ?Sized> CcServer<R> {
     pub(crate) fn debit(
         &mut self,
         session: &str,
+        request: u32,
         subscriber: &str,
         destination: &str,
         used: u32,
@@ -372,7 +391,8 @@ impl<R: Rating + ?Sized> CcServer<R> {
         if used == 0 {
             return Ok(());
         }
-        self.rating.debit(session, subscriber, destination, used)
+        self.rating
+            .debit_request(session, request, subscriber, destination, used)
     }
 
     pub(crate) fn release(&mut self, session: &str, subscriber: &str) {
@@ -474,7 +494,13 @@ impl<R: Rating + ?Sized> CcServer<R> {
             .and_then(|u| u.cc_time)
             .unwrap_or(0);
         let charge = if requested > 0 { requested } else { used };
-        let answer = match self.debit(ccr.session_id, subscriber, destination, charge) {
+        let answer = match self.debit(
+            ccr.session_id,
+            ccr.cc_request_number,
+            subscriber,
+            destination,
+            charge,
+        ) {
             Ok(()) => {
                 self.event(CcServerEvent::EventCharged { used: charge });
                 Answer {

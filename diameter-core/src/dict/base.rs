@@ -41,13 +41,13 @@ crate::enumeration! {
     pub enum DisconnectCause {
         /// REBOOTING (0): a scheduled reboot is imminent; the receiver MAY
         /// reconnect.
-        Rebooting = 0,
+        Rebooting = 0 => "REBOOTING",
         /// BUSY (1): the peer's resources are constrained; the receiver
         /// SHOULD NOT reconnect.
-        Busy = 1,
+        Busy = 1 => "BUSY",
         /// DO_NOT_WANT_TO_TALK_TO_YOU (2): the peer expects no traffic in the
         /// near future; the receiver SHOULD NOT reconnect.
-        DoNotWantToTalkToYou = 2,
+        DoNotWantToTalkToYou = 2 => "DO_NOT_WANT_TO_TALK_TO_YOU",
     }
 }
 
@@ -56,26 +56,26 @@ crate::enumeration! {
     /// "Termination-Cause AVP Values" registry, first defined by RFC 3588).
     pub enum TerminationCause {
         /// DIAMETER_LOGOUT (1): the user initiated a disconnect.
-        Logout = 1,
+        Logout = 1 => "DIAMETER_LOGOUT",
         /// DIAMETER_SERVICE_NOT_PROVIDED (2): the user disconnected before
         /// the authorization answer arrived.
-        ServiceNotProvided = 2,
+        ServiceNotProvided = 2 => "DIAMETER_SERVICE_NOT_PROVIDED",
         /// DIAMETER_BAD_ANSWER (3): the authorization answer could not be
         /// processed.
-        BadAnswer = 3,
+        BadAnswer = 3 => "DIAMETER_BAD_ANSWER",
         /// DIAMETER_ADMINISTRATIVE (4): disconnected for administrative
         /// reasons.
-        Administrative = 4,
+        Administrative = 4 => "DIAMETER_ADMINISTRATIVE",
         /// DIAMETER_LINK_BROKEN (5): the communication with the user was
         /// interrupted.
-        LinkBroken = 5,
+        LinkBroken = 5 => "DIAMETER_LINK_BROKEN",
         /// DIAMETER_AUTH_EXPIRED (6): the user's access was terminated as
         /// the authorization expired.
-        AuthExpired = 6,
+        AuthExpired = 6 => "DIAMETER_AUTH_EXPIRED",
         /// DIAMETER_USER_MOVED (7): the user moved to a new session.
-        UserMoved = 7,
+        UserMoved = 7 => "DIAMETER_USER_MOVED",
         /// DIAMETER_SESSION_TIMEOUT (8): the session timed out.
-        SessionTimeout = 8,
+        SessionTimeout = 8 => "DIAMETER_SESSION_TIMEOUT",
     }
 }
 
@@ -83,13 +83,13 @@ crate::enumeration! {
     /// Values of Accounting-Record-Type (480), RFC 6733 §9.8.1.
     pub enum AccountingRecordType {
         /// EVENT_RECORD (1): a one-time event; the only record of the service.
-        EventRecord = 1,
+        EventRecord = 1 => "EVENT_RECORD",
         /// START_RECORD (2): starts an accounting session.
-        StartRecord = 2,
+        StartRecord = 2 => "START_RECORD",
         /// INTERIM_RECORD (3): cumulative information for an ongoing session.
-        InterimRecord = 3,
+        InterimRecord = 3 => "INTERIM_RECORD",
         /// STOP_RECORD (4): ends an accounting session.
-        StopRecord = 4,
+        StopRecord = 4 => "STOP_RECORD",
     }
 }
 
@@ -98,10 +98,10 @@ crate::enumeration! {
     pub enum AuthSessionState {
         /// STATE_MAINTAINED (0): the access device MUST send a session
         /// termination message when service ends. The default.
-        StateMaintained = 0,
+        StateMaintained = 0 => "STATE_MAINTAINED",
         /// NO_STATE_MAINTAINED (1): no session termination messages will be
         /// sent.
-        NoStateMaintained = 1,
+        NoStateMaintained = 1 => "NO_STATE_MAINTAINED",
     }
 }
 
@@ -110,10 +110,10 @@ crate::enumeration! {
     pub enum ReAuthRequestType {
         /// AUTHORIZE_ONLY (0): an authorization-only re-auth is expected when
         /// Authorization-Lifetime expires. The default.
-        AuthorizeOnly = 0,
+        AuthorizeOnly = 0 => "AUTHORIZE_ONLY",
         /// AUTHORIZE_AUTHENTICATE (1): an authentication and authorization
         /// re-auth is expected.
-        AuthorizeAuthenticate = 1,
+        AuthorizeAuthenticate = 1 => "AUTHORIZE_AUTHENTICATE",
     }
 }
 
@@ -121,11 +121,11 @@ crate::enumeration! {
     /// Values of Auth-Request-Type (274), RFC 6733 §8.7.
     pub enum AuthRequestType {
         /// AUTHENTICATE_ONLY (1): authentication only.
-        AuthenticateOnly = 1,
+        AuthenticateOnly = 1 => "AUTHENTICATE_ONLY",
         /// AUTHORIZE_ONLY (2): authorization only.
-        AuthorizeOnly = 2,
+        AuthorizeOnly = 2 => "AUTHORIZE_ONLY",
         /// AUTHORIZE_AUTHENTICATE (3): both authentication and authorization.
-        AuthorizeAuthenticate = 3,
+        AuthorizeAuthenticate = 3 => "AUTHORIZE_AUTHENTICATE",
     }
 }
 
@@ -133,20 +133,20 @@ crate::enumeration! {
     /// Values of Redirect-Host-Usage (261), RFC 6733 §6.13.
     pub enum RedirectHostUsage {
         /// DONT_CACHE (0): do not cache the redirect host. The default.
-        DontCache = 0,
+        DontCache = 0 => "DONT_CACHE",
         /// ALL_SESSION (1): all messages of the same session.
-        AllSession = 1,
+        AllSession = 1 => "ALL_SESSION",
         /// ALL_REALM (2): all messages for the requested realm.
-        AllRealm = 2,
+        AllRealm = 2 => "ALL_REALM",
         /// REALM_AND_APPLICATION (3): all messages for the application to
         /// the realm.
-        RealmAndApplication = 3,
+        RealmAndApplication = 3 => "REALM_AND_APPLICATION",
         /// ALL_APPLICATION (4): all messages for the application.
-        AllApplication = 4,
+        AllApplication = 4 => "ALL_APPLICATION",
         /// ALL_HOST (5): all messages that would go to the redirecting host.
-        AllHost = 5,
+        AllHost = 5 => "ALL_HOST",
         /// ALL_USER (6): all messages for the user.
-        AllUser = 6,
+        AllUser = 6 => "ALL_USER",
     }
 }
 
@@ -155,15 +155,15 @@ crate::enumeration! {
     pub enum SessionServerFailover {
         /// REFUSE_SERVICE (0): on a failed re-auth or STR delivery, end the
         /// service. The default.
-        RefuseService = 0,
+        RefuseService = 0 => "REFUSE_SERVICE",
         /// TRY_AGAIN (1): resend without Destination-Host.
-        TryAgain = 1,
+        TryAgain = 1 => "TRY_AGAIN",
         /// ALLOW_SERVICE (2): assume a failed re-auth succeeded; a failed
         /// STR ends the session.
-        AllowService = 2,
+        AllowService = 2 => "ALLOW_SERVICE",
         /// TRY_AGAIN_ALLOW_SERVICE (3): resend without Destination-Host, then
         /// behave as ALLOW_SERVICE.
-        TryAgainAllowService = 3,
+        TryAgainAllowService = 3 => "TRY_AGAIN_ALLOW_SERVICE",
     }
 }
 
@@ -172,12 +172,12 @@ crate::enumeration! {
     pub enum AccountingRealtimeRequired {
         /// DELIVER_AND_GRANT (1): service only while an accounting server is
         /// reachable.
-        DeliverAndGrant = 1,
+        DeliverAndGrant = 1 => "DELIVER_AND_GRANT",
         /// GRANT_AND_STORE (2): service while records can be delivered or
         /// stored. The default.
-        GrantAndStore = 2,
+        GrantAndStore = 2 => "GRANT_AND_STORE",
         /// GRANT_AND_LOSE (3): service even if records are lost.
-        GrantAndLose = 3,
+        GrantAndLose = 3 => "GRANT_AND_LOSE",
     }
 }
 

@@ -17,15 +17,18 @@
 //!
 //! [`AvpInfo`] is the same entry without the type parameter, for runtime
 //! lookups through a [`Dictionary`]; [`CommandDef`] holds a command's CCF
-//! grammar (RFC 6733 §3.2) as a table of [`Rule`]s.
+//! grammar (RFC 6733 §3.2) as a table of [`Rule`]s. [`names`] gathers the
+//! look-ups a printer needs (commands, AVPs, Enumerated values,
+//! Result-Codes, applications, vendors).
 
 use core::marker::PhantomData;
 
 use crate::avp::AvpFlags;
 use crate::header::{ApplicationId, CommandCode};
-use crate::types::{AvpType, DataType};
+use crate::types::{AvpType, DataType, EnumValue};
 
 pub mod base;
+pub mod names;
 
 /// What the definition of an AVP says about one flag bit (RFC 6733 §4.5 table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -140,6 +143,34 @@ pub struct AvpInfo {
     pub flags: FlagRules,
     /// For Grouped AVPs, the grammar of the content; empty otherwise.
     pub grammar: Grammar,
+    /// For Enumerated AVPs, the named values; empty otherwise (see
+    /// [`AvpInfo::value_name`]).
+    pub values: &'static [EnumValue],
+}
+
+impl AvpInfo {
+    /// The name of an Enumerated value of this AVP, if the dictionary
+    /// names it.
+    ///
+    /// ```
+    /// use diameter_core::dict::{base, Dictionary};
+    /// let info = base::Base.avp(480, 0).unwrap(); // Accounting-Record-Type
+    /// assert_eq!(info.value_name(2), Some("START_RECORD"));
+    /// assert_eq!(info.value_name(7), None);
+    /// ```
+    pub fn value_name(&self, value: i32) -> Option<&'static str> {
+        crate::types::value_name(self.values, value)
+    }
+
+    /// The Enumerated value this AVP names `name` (ASCII case-insensitive).
+    ///
+    /// ```
+    /// use diameter_core::dict::base;
+    /// assert_eq!(base::TERMINATION_CAUSE.info.value_of("DIAMETER_LOGOUT"), Some(1));
+    /// ```
+    pub fn value_of(&self, name: &str) -> Option<i32> {
+        crate::types::value_of(self.values, name)
+    }
 }
 
 /// A typed AVP definition: code, vendor, flags and data type `T`.
@@ -168,6 +199,7 @@ impl<T: AvpType> AvpDef<T> {
                 data_type: T::DATA_TYPE,
                 flags,
                 grammar: Grammar::EMPTY,
+                values: T::VALUE_NAMES,
             },
             _t: PhantomData,
         }

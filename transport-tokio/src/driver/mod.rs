@@ -207,6 +207,8 @@ struct Stopping {
 /// Everything the node's thread keeps besides the endpoint.
 pub(crate) struct Driver {
     origin: tokio::time::Instant,
+    /// The node's clock runs this many times faster than real time.
+    speed: u32,
     rt: tokio::runtime::Handle,
     inputs_tx: mpsc::Sender<Input>,
     inputs: mpsc::Receiver<Input>,
@@ -247,6 +249,7 @@ pub(crate) struct Setup {
     pub any_handler: Option<Arc<dyn Handler>>,
     pub tap: Option<Tap>,
     pub listeners: Vec<JoinHandle<()>>,
+    pub speed: u32,
 }
 
 /// How many inputs or commands (or messages) are taken in one turn, before
@@ -283,6 +286,7 @@ impl Driver {
         }
         Driver {
             origin: tokio::time::Instant::now(),
+            speed: setup.speed.max(1),
             rt: setup.rt,
             inputs_tx: setup.inputs_tx,
             inputs: setup.inputs,
@@ -309,11 +313,14 @@ impl Driver {
     }
 
     fn now(&self) -> Instant {
-        Instant(self.origin.elapsed().as_millis() as u64)
+        let us = self.origin.elapsed().as_micros() as u64;
+        Instant(us.saturating_mul(u64::from(self.speed)) / 1000)
     }
 
     fn at(&self, t: Instant) -> tokio::time::Instant {
-        self.origin + Duration::from_millis(t.0)
+        // Rounded up, so that a wake-up never comes before the deadline.
+        let us = t.0.saturating_mul(1000).div_ceil(u64::from(self.speed));
+        self.origin + Duration::from_micros(us)
     }
 
     /// Run until shut down.

@@ -1,0 +1,140 @@
+//! Two `diameter serve` instances on one PostgreSQL database, 1,000
+//! concurrent prepaid calls of one subscriber split across them: no
+//! balance is ever overdrawn, and every cent taken is a stored charge.
+//!
+//! Needs a PostgreSQL server: `scripts/test.sh` starts a throw-away
+//! cluster and runs this test with
+//! `DIAMETER_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:PORT/postgres
+//! cargo test -p diameter-cli --features postgres --test postgres`.
+#![cfg(feature = "postgres")]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use diameter_cli::charging::{Charging, ChargingConfig};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_diameter");
+
+fn url() -> String {
+    std::env::var("DIAMETER_TEST_POSTGRES_URL").expect(
+        "DIAMETER_TEST_POSTGRES_URL is not set: run scripts/test.sh, which starts a PostgreSQL cluster",
+    )
+}
+
+struct Serve {
+    child: Child,
+    addr: String,
+}
+
+impl Serve {
+    fn start(db: &str, instance: &str) -> Serve {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--db", db])
+            .args(["--instance", instance, "--speed", "20"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("serve starts");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().expect("a first line").unwrap();
+        let addr = first
+            .strip_prefix("listening on ")
+            .and_then(|r| r.split(' ').next())
+            .unwrap_or_else(|| panic!("{first}"))
+            .to_string();
+        std::thread::spawn(move || for _ in lines {});
+        Serve { child, addr }
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn two_instances_never_overdraw() {
+    let url = url();
+    let mut pg = postgres::Client::connect(&url, postgres::NoTls).expect("PostgreSQL");
+    pg.batch_execute(
+        "DROP TABLE IF EXISTS meta, accounting_anomalies, accounting_records, charges, calls,
+         reservations, subscribers, tariffs CASCADE",
+    )
+    .unwrap();
+    // Created with the demo tariff; 5001 has 10.00: a 60 s reservation
+    // holds 0.20, a 30 s call costs 0.15.
+    let mut db = Charging::open(&url, ChargingConfig::default()).unwrap();
+    db.put_subscriber("5001", "default", 1000).unwrap();
+
+    let a = Serve::start(&url, "a");
+    let b = Serve::start(&url, "b");
+    let o = Command::new(BIN)
+        .args(["bench", "--peer", &a.addr, "--peer", &b.addr])
+        .args(["--sessions", "1000", "--rate", "0", "--from", "5001"])
+        .args([
+            "--requested",
+            "60",
+            "--dur",
+            "30",
+            "--speed",
+            "20",
+            "--json",
+        ])
+        .args(["--timeout", "60"])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let r: Value = serde_json::from_str(out.trim()).unwrap();
+    eprintln!("{r}");
+    drop((a, b));
+
+    let calls = &r["calls"];
+    assert_eq!(calls["failed"], 0, "{r}");
+    let completed = calls["completed"].as_i64().unwrap();
+    assert!(completed >= 50, "{r}");
+    assert_eq!(completed + calls["denied"].as_i64().unwrap(), 1000, "{r}");
+    // Only grants and refusals for lack of credit: never a failed commit.
+    for code in r["answers_by_result_code"].as_object().unwrap().keys() {
+        assert!(code == "2001" || code == "4012", "{r}");
+    }
+
+    let acct = db.account("5001").unwrap().unwrap();
+    assert!(acct.balance >= 0, "{acct:?}");
+    assert_eq!(acct.reserved, 0, "{acct:?}");
+    let charged: i64 = pg
+        .query_one(
+            "SELECT COALESCE(SUM(charged), 0)::BIGINT FROM calls WHERE subscriber = '5001'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    let cdrs: i64 = pg
+        .query_one(
+            "SELECT COALESCE(SUM(amount), 0)::BIGINT FROM charges WHERE subscriber = '5001'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(charged, cdrs);
+    assert_eq!(acct.balance, 1000 - charged, "{acct:?}");
+    // Every completed call paid for its 30 s, no more, no less.
+    assert_eq!(charged, completed * 15, "{r}");
+    let by: Vec<(String, i64)> = pg
+        .query(
+            "SELECT instance, COUNT(*) FROM charges WHERE subscriber = '5001' GROUP BY instance ORDER BY instance",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    eprintln!("charges by instance: {by:?}");
+    assert_eq!(by.len(), 2, "both instances charged: {by:?}");
+}
