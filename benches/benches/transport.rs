@@ -1,0 +1,935 @@
+//! CCR/CCA round trips over loopback TCP (issue 10, "Speed"): rate and
+//! p50/p99 latency with 1, 64 and 1,024 requests in flight on one
+//! connection, in one run, for three servers:
+//!
+//! - `ours`: our server, a `diameter_tokio::Node` serving credit control
+//!   with the built-in server sessions rated by an in-memory
+//!   `Balances` (default sizes: 64 peers, 16,384 sessions);
+//! - `freeDiameter`: freeDiameter 1.2.1 with the test extension of
+//!   `../shared/peers/` (its CCR handler answers 2001 with a
+//!   Granted-Service-Unit);
+//! - `echo`: a plain tokio server that reads each message by the length in
+//!   its header and writes the same bytes back: the ceiling of any
+//!   Diameter server on this transport.
+//!
+//! The first two are driven by our client (a `diameter_tokio::Node`,
+//! `Node::request` of a CCR-Event: Requested-Action DIRECT_DEBITING,
+//! Requested-Service-Unit CC-Time 1, User-Name 1001, a new Session-Id per
+//! request, so our server debits one second every time); the echo server
+//! by a minimal raw client that keeps the same number of messages in
+//! flight on one connection. Each server runs in a process of its own
+//! (ours and echo: this binary again, on a 2-worker tokio runtime), so the
+//! CPU time of the client process and of the server process are read
+//! apart from `/proc/<pid>/stat`.
+//!
+//! Then memory: the server process's `VmRSS` before and after 1,000 idle
+//! peer connections (CER/CEA done, nothing else) and before and after
+//! 1,000 open prepaid sessions (CCR-I answered), and the fixed sizes of
+//! the endpoint's tables.
+//!
+//! ```sh
+//! cargo bench -p diameter-benches --bench transport          # the full run (about 2 minutes)
+//! TRANSPORT_BENCH=smoke cargo bench -p diameter-benches --bench transport   # every row briefly
+//! ```
+//!
+//! Needs `freeDiameterd` (`bash ../shared/peers/install.sh`); without it
+//! the run fails.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use diameter_cc::client::prepaid::PrepaidConfig;
+use diameter_cc::client::Parties;
+use diameter_cc::dict::{CcRequestType, RequestedAction};
+use diameter_cc::endpoint::{Endpoint, EndpointConfig};
+use diameter_cc::msg::{CcrRepr, ServiceUnit};
+use diameter_cc::server::accounting::NoSink;
+use diameter_cc::server::credit_control::{Balances, CcServerConfig};
+use diameter_cc::session::WallClock;
+use diameter_core::dict::base;
+use diameter_core::dict::base::TerminationCause;
+use diameter_core::peer::{App, LocalIdentity, PeerConfig};
+use diameter_core::{
+    AddressValue, ApplicationId, CommandCode, HeaderRepr, Message, MessageBuilder,
+};
+use diameter_sim::peers::FreeDiameter;
+use diameter_tokio::{Authorization, Limits, Node, Target};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// freeDiameter admits `*.localdomain` and serves the realm `localdomain`:
+/// every node of the run lives there.
+const REALM: &str = "localdomain";
+const SERVER: &str = "ocs.localdomain";
+const CLIENT: &str = "bench.localdomain";
+const CONTEXT: &str = "32260@3gpp.org";
+const SUBSCRIBER: &str = "1001";
+const WINDOWS: [usize; 3] = [1, 64, 1024];
+
+/// The sizes of our server in the rate rows (the defaults of
+/// `Builder::start`).
+const PEERS: usize = diameter_tokio::DEFAULT_PEERS;
+const SESSIONS: usize = diameter_tokio::DEFAULT_SESSIONS;
+/// The sizes of our server in the memory rows: room for the idle peers.
+const WIDE_PEERS: usize = 1100;
+const WIDE_SESSIONS: usize = 2048;
+type Rating = Balances<2048>;
+
+struct Mode {
+    name: &'static str,
+    /// `TRANSPORT_BENCH_ROWS`: which of `ours,fd,echo,memory` run (all by
+    /// default; the report needs all four).
+    rows: Vec<String>,
+    warm: Duration,
+    measure: Duration,
+    idle_peers: usize,
+    sessions: usize,
+}
+
+impl Mode {
+    fn from_env() -> Mode {
+        let mut m = Mode::sized();
+        if let Ok(rows) = std::env::var("TRANSPORT_BENCH_ROWS") {
+            m.rows = rows.split(',').map(str::to_owned).collect();
+        }
+        if let Ok(secs) = std::env::var("TRANSPORT_BENCH_SECS") {
+            m.measure = Duration::from_secs_f64(secs.parse().expect("TRANSPORT_BENCH_SECS"));
+        }
+        m
+    }
+
+    fn runs(&self, row: &str) -> bool {
+        self.rows.iter().any(|r| r == row)
+    }
+
+    fn sized() -> Mode {
+        let rows = ["ours", "fd", "echo", "memory"].map(str::to_owned).to_vec();
+        match std::env::var("TRANSPORT_BENCH").as_deref() {
+            Ok("smoke") => Mode {
+                name: "smoke",
+                rows,
+                warm: Duration::from_millis(100),
+                measure: Duration::from_millis(300),
+                idle_peers: 20,
+                sessions: 20,
+            },
+            Ok("full") | Err(_) => Mode {
+                name: "full",
+                rows,
+                warm: Duration::from_secs(1),
+                measure: Duration::from_secs(5),
+                idle_peers: 1000,
+                sessions: 1000,
+            },
+            Ok(other) => panic!("TRANSPORT_BENCH={other:?}: `smoke`, `full` or unset"),
+        }
+    }
+}
+
+fn main() {
+    match std::env::var("TRANSPORT_BENCH_SERVE").as_deref() {
+        Ok("ours") => return serve_ours::<PEERS, SESSIONS>(),
+        Ok("ours-wide") => return serve_ours::<WIDE_PEERS, WIDE_SESSIONS>(),
+        Ok("echo") => return serve_echo(),
+        Ok(other) => panic!("TRANSPORT_BENCH_SERVE={other:?}"),
+        Err(_) => {}
+    }
+    // `cargo bench` passes `--bench`; a name filter is not supported.
+    let mode = Mode::from_env();
+    let rt = runtime();
+    rt.block_on(bench(mode));
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+// ---------------------------------------------------------------------------
+// Identities and messages
+
+fn identity(host: &str) -> LocalIdentity {
+    LocalIdentity::new(host, REALM)
+        .and_then(|l| l.with_application(App::auth(4)))
+        .and_then(|l| l.with_supported_vendor(10415))
+        .and_then(|l| l.with_product_name("diameter-rs"))
+        .expect("identity")
+}
+
+fn endpoint_config(host: &str) -> EndpointConfig {
+    EndpointConfig::new(
+        PeerConfig::new(identity(host), 1_764_720_000),
+        WallClock::new(0),
+    )
+}
+
+/// A CCR-Event that our server rates (one second debited from 1001) and
+/// freeDiameter answers; `n` makes its Session-Id unique.
+fn ccr(n: u64) -> Vec<u8> {
+    let sid = format!("{CLIENT};bench;{n}");
+    let mut r = CcrRepr::new(&sid, CLIENT, REALM, REALM, CONTEXT, CcRequestType::Event, 0);
+    r.user_name = Some(SUBSCRIBER);
+    r.requested_action = Some(RequestedAction::DirectDebiting);
+    r.requested_service_unit = Some(ServiceUnit {
+        cc_time: Some(1),
+        ..ServiceUnit::default()
+    });
+    let mut buf = [0u8; 1024];
+    r.encode(CcrRepr::header(0, 0), &mut buf)
+        .expect("CCR encodes")
+        .to_vec()
+}
+
+/// A CER from `host` (for the idle peers of the memory rows).
+fn cer(host: &str, id: u32) -> Vec<u8> {
+    let mut buf = [0u8; 512];
+    let h = HeaderRepr::request(
+        CommandCode::CAPABILITIES_EXCHANGE,
+        ApplicationId::COMMON,
+        id,
+        id,
+    );
+    let mut b = MessageBuilder::new(&mut buf, h);
+    b.put(&base::ORIGIN_HOST, host)
+        .put(&base::ORIGIN_REALM, REALM)
+        .put(&base::HOST_IP_ADDRESS, AddressValue::V4([127, 0, 0, 1]))
+        .put(&base::VENDOR_ID, 0)
+        .put(&base::PRODUCT_NAME, "idle")
+        .put(&base::AUTH_APPLICATION_ID, 4);
+    b.finish().expect("CER encodes").to_vec()
+}
+
+fn result_code(msg: &[u8]) -> Option<u32> {
+    let m = Message::new_checked(msg).ok()?;
+    let rc = m.find(268, 0)?;
+    rc.data().try_into().ok().map(u32::from_be_bytes)
+}
+
+// ---------------------------------------------------------------------------
+// The server processes (this binary with TRANSPORT_BENCH_SERVE)
+
+/// Say the port on stdout, then run until stdin closes.
+fn serve_until_stdin_closes(port: u16) {
+    println!("LISTEN {port}");
+    std::io::stdout().flush().expect("stdout");
+    let mut sink = Vec::new();
+    let _ = std::io::stdin().read_to_end(&mut sink);
+}
+
+fn serve_ours<const P: usize, const S: usize>() {
+    let rt = runtime();
+    let node = rt.block_on(async {
+        let mut rating = Rating::new();
+        rating.set(SUBSCRIBER, u64::MAX / 4);
+        let limits = Limits {
+            max_connections: 4096,
+            idle_timeout: Duration::from_secs(3600),
+            ..Limits::default()
+        };
+        Node::builder(endpoint_config(SERVER))
+            .credit_control(CcServerConfig::new(), rating)
+            .listen("127.0.0.1:0".parse().expect("addr"))
+            .limits(limits)
+            .start_sized::<P, S>()
+            .await
+            .expect("our server starts")
+    });
+    serve_until_stdin_closes(node.local_addrs()[0].port());
+    rt.block_on(node.shutdown(Duration::from_secs(1)));
+}
+
+fn serve_echo() {
+    let rt = runtime();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    rt.spawn(async move {
+        while let Ok((s, _)) = listener.accept().await {
+            tokio::spawn(echo(s));
+        }
+    });
+    serve_until_stdin_closes(port);
+}
+
+/// Write every whole message back as it came, as a server that answers
+/// each request at once with a message of the same size would.
+async fn echo(mut s: tokio::net::TcpStream) {
+    let _ = s.set_nodelay(true);
+    let mut buf = vec![0u8; 65_536];
+    let mut filled = 0;
+    loop {
+        let n = match s.read(&mut buf[filled..]).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        filled += n;
+        let whole = whole_messages(&buf[..filled]);
+        if whole > 0 {
+            if s.write_all(&buf[..whole]).await.is_err() {
+                return;
+            }
+            buf.copy_within(whole..filled, 0);
+            filled -= whole;
+        }
+        if filled == buf.len() {
+            return; // a message larger than 64 KiB: not ours
+        }
+    }
+}
+
+/// How many bytes at the start of `b` are whole messages.
+fn whole_messages(b: &[u8]) -> usize {
+    let mut at = 0;
+    while b.len() >= at + 4 {
+        let len = u32::from_be_bytes([0, b[at + 1], b[at + 2], b[at + 3]]) as usize;
+        if len < 20 || b.len() < at + len {
+            break;
+        }
+        at += len;
+    }
+    at
+}
+
+/// A server process of ours (stopped when dropped: stdin closed).
+struct ServerProc {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl ServerProc {
+    fn spawn(role: &str) -> ServerProc {
+        let exe = std::env::current_exe().expect("current exe");
+        let mut child = Command::new(exe)
+            .env("TRANSPORT_BENCH_SERVE", role)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start a server process");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read the port");
+        let port: u16 = line
+            .strip_prefix("LISTEN ")
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or_else(|| panic!("server process {role} said {line:?}"));
+        ServerProc {
+            child,
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for ServerProc {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let end = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < end {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// /proc
+
+/// User + system CPU time of a process, in seconds.
+fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/<pid>/stat");
+    // After the command name in parentheses: state is field 3, utime 14.
+    let rest = &stat[stat.rfind(')').expect("stat format") + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f[11].parse::<u64>().expect("utime") + f[12].parse::<u64>().expect("stime");
+    ticks as f64 / clock_ticks() as f64
+}
+
+fn clock_ticks() -> u64 {
+    static TCK: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *TCK.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(100)
+    })
+}
+
+/// CPU seconds of each thread of a process, summed by kind: our node's
+/// thread (`diameter ...`), the tokio workers, any other name as it is.
+fn thread_cpu(pid: u32) -> Vec<(String, f64)> {
+    let mut by: Vec<(String, f64)> = Vec::new();
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return by;
+    };
+    for t in dir.flatten() {
+        let Ok(stat) = std::fs::read_to_string(t.path().join("stat")) else {
+            continue;
+        };
+        let (Some(a), Some(b)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = &stat[a + 1..b];
+        let kind = if comm.starts_with("diameter") {
+            "node thread"
+        } else if comm.starts_with("tokio-runtime") {
+            "tokio workers"
+        } else {
+            comm
+        };
+        let f: Vec<&str> = stat[b + 2..].split_whitespace().collect();
+        let ticks: u64 = f[11].parse::<u64>().unwrap_or(0) + f[12].parse::<u64>().unwrap_or(0);
+        let secs = ticks as f64 / clock_ticks() as f64;
+        match by.iter_mut().find(|(k, _)| k == kind) {
+            Some(e) => e.1 += secs,
+            None => by.push((kind.to_owned(), secs)),
+        }
+    }
+    by
+}
+
+/// `after - before` per kind, as "kind N%" over `secs` of wall time.
+fn thread_share(before: &[(String, f64)], after: &[(String, f64)], secs: f64) -> String {
+    after
+        .iter()
+        .map(|(k, a)| {
+            let b = before.iter().find(|(kb, _)| kb == k).map_or(0.0, |x| x.1);
+            (k, (a - b) / secs)
+        })
+        .filter(|(_, share)| *share >= 0.01)
+        .map(|(k, share)| format!("{k} {:.0}%", 100.0 * share))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Resident memory of a process, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status =
+        std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc/<pid>/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS")
+}
+
+// ---------------------------------------------------------------------------
+// Measuring
+
+/// One row and window of the table.
+struct Cell {
+    server: &'static str,
+    window: usize,
+    round_trips: usize,
+    secs: f64,
+    p50_us: f64,
+    p99_us: f64,
+    client_cpu: f64,
+    server_cpu: f64,
+    client_threads: String,
+    server_threads: String,
+}
+
+impl Cell {
+    fn rate(&self) -> f64 {
+        self.round_trips as f64 / self.secs
+    }
+}
+
+/// The times of one cell: warm up until `from`, count until `to`.
+#[derive(Clone, Copy)]
+struct Span {
+    from: Instant,
+    to: Instant,
+}
+
+impl Span {
+    fn new(mode: &Mode) -> Span {
+        let from = Instant::now() + mode.warm;
+        Span {
+            from,
+            to: from + mode.measure,
+        }
+    }
+    fn counts(&self, done: Instant) -> bool {
+        done >= self.from && done < self.to
+    }
+}
+
+/// CPU seconds of this process and of `server` between `span.from` and
+/// `span.to` (sampled by a task of its own).
+fn cpu_sampler(span: Span, server: u32) -> tokio::task::JoinHandle<Cpu> {
+    let me = std::process::id();
+    tokio::spawn(async move {
+        tokio::time::sleep_until(span.from.into()).await;
+        let (c0, s0) = (cpu_secs(me), cpu_secs(server));
+        let (ct0, st0) = (thread_cpu(me), thread_cpu(server));
+        tokio::time::sleep_until(span.to.into()).await;
+        let (c1, s1) = (cpu_secs(me), cpu_secs(server));
+        let secs = (span.to - span.from).as_secs_f64();
+        Cpu {
+            client: c1 - c0,
+            server: s1 - s0,
+            client_threads: thread_share(&ct0, &thread_cpu(me), secs),
+            server_threads: thread_share(&st0, &thread_cpu(server), secs),
+        }
+    })
+}
+
+/// CPU seconds of the client and server processes during a cell, and the
+/// share of their threads.
+struct Cpu {
+    client: f64,
+    server: f64,
+    client_threads: String,
+    server_threads: String,
+}
+
+fn cell(server: &'static str, window: usize, span: Span, mut lat: Vec<u32>, cpu: Cpu) -> Cell {
+    assert!(!lat.is_empty(), "{server}, {window} in flight: no answer");
+    lat.sort_unstable();
+    let pct = |p: usize| lat[(lat.len() * p / 100).min(lat.len() - 1)] as f64 / 1000.0;
+    Cell {
+        server,
+        window,
+        round_trips: lat.len(),
+        secs: (span.to - span.from).as_secs_f64(),
+        p50_us: pct(50),
+        p99_us: pct(99),
+        client_cpu: cpu.client,
+        server_cpu: cpu.server,
+        client_threads: cpu.client_threads,
+        server_threads: cpu.server_threads,
+    }
+}
+
+static NEXT_SESSION: AtomicU64 = AtomicU64::new(0);
+
+/// `window` tasks, each sending a CCR through `node` as soon as its last
+/// one was answered. Every answer must be a success.
+async fn run_node(
+    server: &'static str,
+    node: &Node,
+    window: usize,
+    mode: &Mode,
+    server_pid: u32,
+) -> Cell {
+    let span = Span::new(mode);
+    let cpu = cpu_sampler(span, server_pid);
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..window {
+        let node = node.clone();
+        tasks.spawn(async move {
+            let mut lat = Vec::new();
+            loop {
+                let bytes = ccr(NEXT_SESSION.fetch_add(1, Ordering::Relaxed));
+                let t0 = Instant::now();
+                if t0 >= span.to {
+                    return lat;
+                }
+                match node.request(bytes).await {
+                    Ok(_) => {}
+                    Err(e) => panic!("{server}, {window} in flight: {e}"),
+                }
+                let t1 = Instant::now();
+                if span.counts(t1) {
+                    lat.push((t1 - t0).as_nanos().min(u32::MAX as u128) as u32);
+                }
+            }
+        });
+    }
+    let mut lat = Vec::new();
+    while let Some(r) = tasks.join_next().await {
+        lat.extend(r.expect("a request task"));
+    }
+    cell(server, window, span, lat, cpu.await.expect("cpu sampler"))
+}
+
+/// The raw client of the echo row: one connection, `window` messages in
+/// flight; each answer read lets one more message go (written in one
+/// batch per read, as our driver does). The echo answers in order, so the
+/// send times are a queue.
+async fn run_raw(
+    server: &'static str,
+    addr: SocketAddr,
+    window: usize,
+    mode: &Mode,
+    server_pid: u32,
+) -> Cell {
+    // On the runtime's workers, as the tasks of our client run.
+    let span = Span::new(mode);
+    tokio::spawn(raw_client(server, addr, window, span, server_pid))
+        .await
+        .expect("the raw client")
+}
+
+async fn raw_client(
+    server: &'static str,
+    addr: SocketAddr,
+    window: usize,
+    span: Span,
+    server_pid: u32,
+) -> Cell {
+    let template = ccr(0);
+    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.set_nodelay(true).expect("nodelay");
+    let (mut rd, mut wr) = stream.into_split();
+    let sent: Arc<Mutex<VecDeque<Instant>>> = Arc::new(Mutex::new(VecDeque::new()));
+    let (more_tx, mut more_rx) = tokio::sync::mpsc::unbounded_channel::<usize>();
+    let cpu = cpu_sampler(span, server_pid);
+
+    let times = sent.clone();
+    let writer = tokio::spawn(async move {
+        let mut out = Vec::new();
+        let mut n = window;
+        loop {
+            out.clear();
+            {
+                let now = Instant::now();
+                let mut q = times.lock().expect("queue");
+                for _ in 0..n {
+                    out.extend_from_slice(&template);
+                    q.push_back(now);
+                }
+            }
+            if wr.write_all(&out).await.is_err() {
+                return;
+            }
+            let Some(k) = more_rx.recv().await else {
+                return;
+            };
+            n = k;
+            while let Ok(k) = more_rx.try_recv() {
+                n += k;
+            }
+        }
+    });
+
+    let mut lat = Vec::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut filled = 0;
+    loop {
+        let n = rd.read(&mut buf[filled..]).await.expect("echo read");
+        assert!(n > 0, "the echo server closed");
+        filled += n;
+        let whole = whole_messages(&buf[..filled]);
+        let now = Instant::now();
+        let mut k = 0;
+        let mut at = 0;
+        {
+            let mut q = sent.lock().expect("queue");
+            while at < whole {
+                let len = u32::from_be_bytes([0, buf[at + 1], buf[at + 2], buf[at + 3]]) as usize;
+                at += len;
+                k += 1;
+                let t0 = q.pop_front().expect("a message was sent");
+                if span.counts(now) {
+                    lat.push((now - t0).as_nanos().min(u32::MAX as u128) as u32);
+                }
+            }
+        }
+        buf.copy_within(whole..filled, 0);
+        filled -= whole;
+        if now >= span.to {
+            break;
+        }
+        if k > 0 {
+            let _ = more_tx.send(k);
+        }
+    }
+    drop(more_tx);
+    let _ = writer.await;
+    cell(server, window, span, lat, cpu.await.expect("cpu sampler"))
+}
+
+async fn client_node(addr: SocketAddr) -> Node {
+    let mut config = endpoint_config(CLIENT);
+    config.prepaid = Some(PrepaidConfig::new(REALM, CONTEXT).expect("prepaid config"));
+    let node = Node::builder(config)
+        .connect_to(Target::new(addr))
+        .start_sized::<4, 2048>()
+        .await
+        .expect("our client starts");
+    node.wait_open(Duration::from_secs(10))
+        .await
+        .expect("the server opens");
+    node
+}
+
+// ---------------------------------------------------------------------------
+// Memory
+
+struct Memory {
+    idle_peers: usize,
+    idle_kib: (u64, u64),
+    sessions: usize,
+    session_kib: (u64, u64),
+}
+
+/// Our server's RSS with `n` idle peers (each a TCP connection that sent a
+/// CER, got CEA 2001, and then nothing), and with `m` prepaid sessions
+/// open (CCR-I answered, not ended).
+async fn memory(mode: &Mode) -> Memory {
+    let srv = ServerProc::spawn("ours-wide");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // One peer first, so that what every connection shares (tasks, the
+    // listener's first accept) is not counted.
+    let mut idle = vec![idle_peer(srv.addr, 0).await];
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = rss_kib(srv.pid());
+    for chunk in (1..=mode.idle_peers).collect::<Vec<_>>().chunks(50) {
+        let mut set = tokio::task::JoinSet::new();
+        for &i in chunk {
+            set.spawn(idle_peer(srv.addr, i as u32));
+        }
+        while let Some(s) = set.join_next().await {
+            idle.push(s.expect("idle peer"));
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = rss_kib(srv.pid());
+    drop(idle);
+    drop(srv);
+
+    // Sessions, on a fresh server: a few calls first (warm the
+    // allocator), then `m` calls started and held.
+    let srv = ServerProc::spawn("ours-wide");
+    let client = client_node(srv.addr).await;
+    for i in 0..20 {
+        let mut c = start_call(&client, &format!("warm-{i}")).await;
+        c.hangup(TerminationCause::Logout).await.expect("hangup");
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let s0 = rss_kib(srv.pid());
+    let mut calls = Vec::new();
+    for i in 0..mode.sessions {
+        calls.push(start_call(&client, &format!("held-{i}")).await);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let s1 = rss_kib(srv.pid());
+    for mut c in calls {
+        c.hangup(TerminationCause::Logout).await.expect("hangup");
+    }
+    client.shutdown(Duration::from_secs(2)).await;
+    Memory {
+        idle_peers: mode.idle_peers,
+        idle_kib: (before, after),
+        sessions: mode.sessions,
+        session_kib: (s0, s1),
+    }
+}
+
+async fn start_call(client: &Node, id: &str) -> diameter_tokio::Call {
+    let parties = Parties::new(SUBSCRIBER, "1002").expect("parties");
+    let mut c = client
+        .prepaid(&format!("{CLIENT};{id}"), parties)
+        .await
+        .expect("open");
+    let a = c.start().await.expect("CCR-I answered");
+    assert!(matches!(a, Authorization::Allowed { .. }), "{a:?}");
+    c
+}
+
+/// A connection that did the capabilities exchange and then stays quiet.
+async fn idle_peer(addr: SocketAddr, i: u32) -> tokio::net::TcpStream {
+    let mut s = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("idle connect");
+    s.write_all(&cer(&format!("idle-{i}.{REALM}"), i + 1))
+        .await
+        .expect("CER");
+    let mut buf = vec![0u8; 4096];
+    let mut filled = 0;
+    loop {
+        let n = s.read(&mut buf[filled..]).await.expect("CEA");
+        assert!(n > 0, "closed before the CEA");
+        filled += n;
+        let whole = whole_messages(&buf[..filled]);
+        if whole > 0 {
+            assert_eq!(result_code(&buf[..whole]), Some(2001), "CEA of idle-{i}");
+            return s;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The run
+
+async fn bench(mode: Mode) {
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!(
+        "transport bench ({} mode), {} CPUs, load average at start: {}",
+        mode.name,
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        load.trim()
+    );
+    let mut cells = Vec::new();
+
+    // Our client against our server.
+    if mode.runs("ours") {
+        let srv = ServerProc::spawn("ours");
+        let client = client_node(srv.addr).await;
+        println!(
+            "  our server ({PEERS} peers, {SESSIONS} sessions) holds {} KiB resident with one peer open",
+            rss_kib(srv.pid())
+        );
+        for w in WINDOWS {
+            cells.push(run_node("ours", &client, w, &mode, srv.pid()).await);
+            print_cell(cells.last().expect("cell"));
+        }
+        let s = client.stats();
+        assert_eq!(s.timeouts, 0, "{s:?}");
+        client.shutdown(Duration::from_secs(2)).await;
+    }
+
+    // Our client against freeDiameter.
+    if mode.runs("fd") {
+        let fd = tokio::task::spawn_blocking(|| {
+            FreeDiameter::start("transport-bench", &[("FD_TW", "30".to_owned())])
+        })
+        .await
+        .expect("freeDiameter");
+        let pid = fd.pid().expect("freeDiameter's pid");
+        let client = client_node(fd.addr()).await;
+        println!(
+            "  freeDiameter holds {} KiB resident with one peer open",
+            rss_kib(pid)
+        );
+        for w in WINDOWS {
+            cells.push(run_node("freeDiameter", &client, w, &mode, pid).await);
+            print_cell(cells.last().expect("cell"));
+        }
+        client.shutdown(Duration::from_secs(2)).await;
+        tokio::task::spawn_blocking(move || drop(fd))
+            .await
+            .expect("stop freeDiameter");
+    }
+
+    // The raw client against the echo server.
+    if mode.runs("echo") {
+        let srv = ServerProc::spawn("echo");
+        for w in WINDOWS {
+            cells.push(run_raw("echo", srv.addr, w, &mode, srv.pid()).await);
+            print_cell(cells.last().expect("cell"));
+        }
+    }
+
+    let mem = if mode.runs("memory") {
+        Some(memory(&mode).await)
+    } else {
+        None
+    };
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!("load average at the end: {}", load.trim());
+    report(&cells, mem.as_ref());
+}
+
+fn print_cell(c: &Cell) {
+    println!(
+        "  {:<12} {:>5} in flight: {:>9.0} round trips/s, p50 {:>8.1} µs, p99 {:>8.1} µs, CPU client {:>4.0}% server {:>4.0}%",
+        c.server,
+        c.window,
+        c.rate(),
+        c.p50_us,
+        c.p99_us,
+        100.0 * c.client_cpu / c.secs,
+        100.0 * c.server_cpu / c.secs,
+    );
+    println!(
+        "      client threads: {}; server threads: {}",
+        c.client_threads, c.server_threads
+    );
+}
+
+fn report(cells: &[Cell], mem: Option<&Memory>) {
+    println!();
+    println!("| server (client) | in flight | round trips/s | p50 µs | p99 µs | client CPU | server CPU | server CPU µs per round trip |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for c in cells {
+        let client = if c.server == "echo" { "raw" } else { "ours" };
+        println!(
+            "| {} ({client}) | {} | {:.0} | {:.1} | {:.1} | {:.0}% | {:.0}% | {:.1} |",
+            c.server,
+            c.window,
+            c.rate(),
+            c.p50_us,
+            c.p99_us,
+            100.0 * c.client_cpu / c.secs,
+            100.0 * c.server_cpu / c.secs,
+            1e6 * c.server_cpu / c.round_trips as f64,
+        );
+    }
+    println!();
+    let get = |s: &str, w: usize| {
+        cells
+            .iter()
+            .find(|c| c.server == s && c.window == w)
+            .map(Cell::rate)
+    };
+    println!("| in flight | ours / freeDiameter (goal ≥ 5) | ours / echo (goal ≥ 0.5) |");
+    println!("| ---: | ---: | ---: |");
+    let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) => format!("{:.2}", a / b),
+        _ => "-".to_owned(),
+    };
+    for w in WINDOWS {
+        println!(
+            "| {w} | {} | {} |",
+            ratio(get("ours", w), get("freeDiameter", w)),
+            ratio(get("ours", w), get("echo", w))
+        );
+    }
+    println!();
+    let Some(mem) = mem else {
+        return;
+    };
+    let kib = |(a, b): (u64, u64), n: usize| (b as f64 - a as f64) * 1024.0 / n as f64;
+    println!("Memory (our server's process, VmRSS):");
+    println!(
+        "- {} idle peers: {} KiB -> {} KiB, {:.0} bytes per idle peer connection",
+        mem.idle_peers,
+        mem.idle_kib.0,
+        mem.idle_kib.1,
+        kib(mem.idle_kib, mem.idle_peers)
+    );
+    println!(
+        "- {} open prepaid sessions: {} KiB -> {} KiB, {:.0} bytes per session",
+        mem.sessions,
+        mem.session_kib.0,
+        mem.session_kib.1,
+        kib(mem.session_kib, mem.sessions)
+    );
+    type Ep<const P: usize, const S: usize> = Endpoint<Rating, NoSink, P, S>;
+    let per_peer = std::mem::size_of::<Ep<2, 1024>>() - std::mem::size_of::<Ep<1, 1024>>();
+    let per_peer_wide = std::mem::size_of::<Ep<2, 16384>>() - std::mem::size_of::<Ep<1, 16384>>();
+    let per_session =
+        (std::mem::size_of::<Ep<1, 2048>>() - std::mem::size_of::<Ep<1, 1024>>()) / 1024;
+    println!("Fixed sizes (allocated when the node starts, whether used or not):");
+    println!(
+        "- the endpoint of the rate rows ({PEERS} peers, {SESSIONS} sessions): {} bytes; of the memory rows ({WIDE_PEERS}, {WIDE_SESSIONS}): {} bytes",
+        std::mem::size_of::<Ep<PEERS, SESSIONS>>(),
+        std::mem::size_of::<Ep<WIDE_PEERS, WIDE_SESSIONS>>()
+    );
+    println!(
+        "- a peer slot: {per_peer} bytes with 1,024 sessions, {per_peer_wide} bytes with 16,384 (its pending table has room for SESSIONS requests)"
+    );
+    println!("- a session slot (with its index entry and the growth of one peer's pending table): {per_session} bytes");
+}
