@@ -3,8 +3,8 @@
 //! connection, in one run, for three servers:
 //!
 //! - `ours`: our server, a `diameter_tokio::Node` serving credit control
-//!   with the built-in server sessions rated by an in-memory
-//!   `Balances` (default sizes: 64 peers, 16,384 sessions);
+//!   with the built-in server sessions rated by an in-memory `Balances`
+//!   (the default sizes: 64 peers, 16,384 sessions);
 //! - `freeDiameter`: freeDiameter 1.2.1 with the test extension of
 //!   `../shared/peers/` (its CCR handler answers 2001 with a
 //!   Granted-Service-Unit);
@@ -12,30 +12,41 @@
 //!   its header and writes the same bytes back: the ceiling of any
 //!   Diameter server on this transport.
 //!
-//! The first two are driven by our client (a `diameter_tokio::Node`,
-//! `Node::request` of a CCR-Event: Requested-Action DIRECT_DEBITING,
-//! Requested-Service-Unit CC-Time 1, User-Name 1001, a new Session-Id per
-//! request, so our server debits one second every time); the echo server
-//! by a minimal raw client that keeps the same number of messages in
-//! flight on one connection. Each server runs in a process of its own
-//! (ours and echo: this binary again, on a 2-worker tokio runtime), so the
-//! CPU time of the client process and of the server process are read
-//! apart from `/proc/<pid>/stat`.
+//! Each request is a CCR-Event (Requested-Action DIRECT_DEBITING,
+//! Requested-Service-Unit CC-Time 1, User-Name 1001) with a Session-Id of
+//! its own, so our server rates and debits one second every time. Two
+//! clients:
 //!
-//! Then memory: the server process's `VmRSS` before and after 1,000 idle
-//! peer connections (CER/CEA done, nothing else) and before and after
-//! 1,000 open prepaid sessions (CCR-I answered), and the fixed sizes of
-//! the endpoint's tables.
+//! - `ours`: a `diameter_tokio::Node` (`Node::request`), one task per
+//!   request in flight, each sending its next CCR as soon as its answer
+//!   came; against our server and freeDiameter;
+//! - `raw`: a minimal client on one connection (a CER first for the two
+//!   Diameter servers), that writes one more message for each answer it
+//!   reads (in one batch per read) and matches answers by Hop-by-Hop id;
+//!   against all three. It shows each server apart from our client.
+//!
+//! Each server runs in a process of its own (ours and echo: this binary
+//! again, on a 2-worker tokio runtime like the client's), so the CPU time
+//! of the client process and of the server process are read apart from
+//! `/proc/<pid>/stat`, per thread too.
+//!
+//! Then memory: our server's `VmRSS` before and after 1,000 idle peer
+//! connections (CER/CEA done, nothing else), and on a fresh server before
+//! and after 1,000 open prepaid sessions (CCR-I answered), and the fixed
+//! sizes of the endpoint's tables.
 //!
 //! ```sh
 //! cargo bench -p diameter-benches --bench transport          # the full run (about 2 minutes)
 //! TRANSPORT_BENCH=smoke cargo bench -p diameter-benches --bench transport   # every row briefly
+//! TRANSPORT_BENCH_ROWS=ours,echo TRANSPORT_BENCH_SECS=10 cargo bench -p diameter-benches --bench transport
 //! ```
 //!
-//! Needs `freeDiameterd` (`bash ../shared/peers/install.sh`); without it
-//! the run fails.
+//! `TRANSPORT_BENCH_ROWS` picks among `ours,fd,echo,memory`;
+//! `TRANSPORT_BENCH_SECS` is the measured time of each cell (5 s; 1 s of
+//! warm-up before it). Needs `freeDiameterd` (`bash
+//! ../shared/peers/install.sh`); without it the run fails.
 
-use std::collections::VecDeque;
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
@@ -168,23 +179,6 @@ fn endpoint_config(host: &str) -> EndpointConfig {
         PeerConfig::new(identity(host), 1_764_720_000),
         WallClock::new(0),
     )
-}
-
-/// A CCR-Event that our server rates (one second debited from 1001) and
-/// freeDiameter answers; `n` makes its Session-Id unique.
-fn ccr(n: u64) -> Vec<u8> {
-    let sid = format!("{CLIENT};bench;{n}");
-    let mut r = CcrRepr::new(&sid, CLIENT, REALM, REALM, CONTEXT, CcRequestType::Event, 0);
-    r.user_name = Some(SUBSCRIBER);
-    r.requested_action = Some(RequestedAction::DirectDebiting);
-    r.requested_service_unit = Some(ServiceUnit {
-        cc_time: Some(1),
-        ..ServiceUnit::default()
-    });
-    let mut buf = [0u8; 1024];
-    r.encode(CcrRepr::header(0, 0), &mut buf)
-        .expect("CCR encodes")
-        .to_vec()
 }
 
 /// A CER from `host` (for the idle peers of the memory rows).
@@ -437,6 +431,7 @@ fn rss_kib(pid: u32) -> u64 {
 /// One row and window of the table.
 struct Cell {
     server: &'static str,
+    client: &'static str,
     window: usize,
     round_trips: usize,
     secs: f64,
@@ -503,12 +498,20 @@ struct Cpu {
     server_threads: String,
 }
 
-fn cell(server: &'static str, window: usize, span: Span, mut lat: Vec<u32>, cpu: Cpu) -> Cell {
+fn cell(
+    server: &'static str,
+    client: &'static str,
+    window: usize,
+    span: Span,
+    mut lat: Vec<u32>,
+    cpu: Cpu,
+) -> Cell {
     assert!(!lat.is_empty(), "{server}, {window} in flight: no answer");
     lat.sort_unstable();
     let pct = |p: usize| lat[(lat.len() * p / 100).min(lat.len() - 1)] as f64 / 1000.0;
     Cell {
         server,
+        client,
         window,
         round_trips: lat.len(),
         secs: (span.to - span.from).as_secs_f64(),
@@ -534,13 +537,18 @@ async fn run_node(
 ) -> Cell {
     let span = Span::new(mode);
     let cpu = cpu_sampler(span, server_pid);
+    let (template, digits) = ccr_template(CLIENT);
+    let template = Arc::new(template);
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..window {
         let node = node.clone();
+        let template = template.clone();
         tasks.spawn(async move {
             let mut lat = Vec::new();
             loop {
-                let bytes = ccr(NEXT_SESSION.fetch_add(1, Ordering::Relaxed));
+                let mut bytes = template.to_vec();
+                let n = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
+                write_digits(&mut bytes[digits..digits + 10], n);
                 let t0 = Instant::now();
                 if t0 >= span.to {
                     return lat;
@@ -560,26 +568,73 @@ async fn run_node(
     while let Some(r) = tasks.join_next().await {
         lat.extend(r.expect("a request task"));
     }
-    cell(server, window, span, lat, cpu.await.expect("cpu sampler"))
+    cell(
+        server,
+        "ours",
+        window,
+        span,
+        lat,
+        cpu.await.expect("cpu sampler"),
+    )
 }
 
-/// The raw client of the echo row: one connection, `window` messages in
-/// flight; each answer read lets one more message go (written in one
-/// batch per read, as our driver does). The echo answers in order, so the
-/// send times are a queue.
+/// The raw client: one connection, `window` messages in flight; each
+/// answer read lets one more message go (written in one batch per read,
+/// as our driver batches). Against a Diameter server (`diameter`) it does
+/// the capabilities exchange first (Origin-Host `raw-<n>.localdomain`),
+/// every CCR has its own Session-Id and identifiers, and answers are
+/// matched by Hop-by-Hop id; the echo server gets the same bytes.
 async fn run_raw(
     server: &'static str,
     addr: SocketAddr,
     window: usize,
     mode: &Mode,
     server_pid: u32,
+    diameter: bool,
 ) -> Cell {
     // On the runtime's workers, as the tasks of our client run.
     let span = Span::new(mode);
-    tokio::spawn(raw_client(server, addr, window, span, server_pid))
+    tokio::spawn(raw_client(server, addr, window, span, server_pid, diameter))
         .await
         .expect("the raw client")
 }
+
+/// A CCR-Event from `host` that our server rates (one second debited from
+/// 1001) and freeDiameter answers, whose Session-Id ends in ten digits to
+/// patch (every request has its own); returns it and where the digits
+/// are.
+fn ccr_template(host: &str) -> (Vec<u8>, usize) {
+    let sid = format!("{host};bench;0000000000");
+    let mut r = CcrRepr::new(&sid, host, REALM, REALM, CONTEXT, CcRequestType::Event, 0);
+    r.user_name = Some(SUBSCRIBER);
+    r.requested_action = Some(RequestedAction::DirectDebiting);
+    r.requested_service_unit = Some(ServiceUnit {
+        cc_time: Some(1),
+        ..ServiceUnit::default()
+    });
+    let mut buf = [0u8; 1024];
+    let m = r
+        .encode(CcrRepr::header(0, 0), &mut buf)
+        .expect("CCR encodes")
+        .to_vec();
+    let at = m
+        .windows(sid.len())
+        .position(|w| w == sid.as_bytes())
+        .expect("the Session-Id is in the message")
+        + sid.len()
+        - 10;
+    (m, at)
+}
+
+/// `n` as decimal digits filling `out`.
+fn write_digits(out: &mut [u8], mut n: u64) {
+    for d in out.iter_mut().rev() {
+        *d = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+}
+
+static NEXT_RAW: AtomicU64 = AtomicU64::new(0);
 
 async fn raw_client(
     server: &'static str,
@@ -587,12 +642,36 @@ async fn raw_client(
     window: usize,
     span: Span,
     server_pid: u32,
+    diameter: bool,
 ) -> Cell {
-    let template = ccr(0);
-    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let conn = NEXT_RAW.fetch_add(1, Ordering::Relaxed);
+    let host = format!("raw-{conn}.{REALM}");
+    let (template, digits) = ccr_template(&host);
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     stream.set_nodelay(true).expect("nodelay");
+    let mut buf = vec![0u8; 1 << 20];
+    let mut filled = 0;
+    if diameter {
+        stream
+            .write_all(&cer(&host, 1))
+            .await
+            .expect("CER to the server");
+        loop {
+            let n = stream.read(&mut buf[filled..]).await.expect("CEA");
+            assert!(n > 0, "{server} closed before the CEA");
+            filled += n;
+            let whole = whole_messages(&buf[..filled]);
+            if whole > 0 {
+                let len = u32::from_be_bytes([0, buf[1], buf[2], buf[3]]) as usize;
+                assert_eq!(result_code(&buf[..len]), Some(2001), "CEA of {server}");
+                buf.copy_within(len..filled, 0);
+                filled -= len;
+                break;
+            }
+        }
+    }
     let (mut rd, mut wr) = stream.into_split();
-    let sent: Arc<Mutex<VecDeque<Instant>>> = Arc::new(Mutex::new(VecDeque::new()));
+    let sent: Arc<Mutex<HashMap<u32, Instant>>> = Arc::new(Mutex::new(HashMap::new()));
     let (more_tx, mut more_rx) = tokio::sync::mpsc::unbounded_channel::<usize>();
     let cpu = cpu_sampler(span, server_pid);
 
@@ -600,14 +679,21 @@ async fn raw_client(
     let writer = tokio::spawn(async move {
         let mut out = Vec::new();
         let mut n = window;
+        let mut id: u32 = 1;
         loop {
             out.clear();
             {
                 let now = Instant::now();
-                let mut q = times.lock().expect("queue");
+                let mut q = times.lock().expect("times");
                 for _ in 0..n {
+                    let at = out.len();
                     out.extend_from_slice(&template);
-                    q.push_back(now);
+                    let m = &mut out[at..];
+                    m[12..16].copy_from_slice(&id.to_be_bytes());
+                    m[16..20].copy_from_slice(&id.to_be_bytes());
+                    write_digits(&mut m[digits..digits + 10], u64::from(id));
+                    q.insert(id, now);
+                    id = id.wrapping_add(1).max(1);
                 }
             }
             if wr.write_all(&out).await.is_err() {
@@ -624,23 +710,29 @@ async fn raw_client(
     });
 
     let mut lat = Vec::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut filled = 0;
+    let mut checked = 0u64;
     loop {
-        let n = rd.read(&mut buf[filled..]).await.expect("echo read");
-        assert!(n > 0, "the echo server closed");
-        filled += n;
         let whole = whole_messages(&buf[..filled]);
         let now = Instant::now();
         let mut k = 0;
         let mut at = 0;
         {
-            let mut q = sent.lock().expect("queue");
+            let mut q = sent.lock().expect("times");
             while at < whole {
-                let len = u32::from_be_bytes([0, buf[at + 1], buf[at + 2], buf[at + 3]]) as usize;
+                let m = &buf[at..];
+                let len = u32::from_be_bytes([0, m[1], m[2], m[3]]) as usize;
+                let m = &m[..len];
                 at += len;
+                if diameter && m[4] & 0x80 != 0 {
+                    continue; // a request of the server (a DWR): not ours
+                }
+                if diameter && checked % 1024 == 0 {
+                    assert_eq!(result_code(m), Some(2001), "an answer of {server}");
+                }
+                checked += 1;
+                let hbh = u32::from_be_bytes([m[12], m[13], m[14], m[15]]);
+                let t0 = q.remove(&hbh).expect("an answer to a request sent");
                 k += 1;
-                let t0 = q.pop_front().expect("a message was sent");
                 if span.counts(now) {
                     lat.push((now - t0).as_nanos().min(u32::MAX as u128) as u32);
                 }
@@ -654,10 +746,20 @@ async fn raw_client(
         if k > 0 {
             let _ = more_tx.send(k);
         }
+        let n = rd.read(&mut buf[filled..]).await.expect("read");
+        assert!(n > 0, "{server} closed the connection");
+        filled += n;
     }
     drop(more_tx);
     let _ = writer.await;
-    cell(server, window, span, lat, cpu.await.expect("cpu sampler"))
+    cell(
+        server,
+        "raw",
+        window,
+        span,
+        lat,
+        cpu.await.expect("cpu sampler"),
+    )
 }
 
 async fn client_node(addr: SocketAddr) -> Node {
@@ -798,6 +900,10 @@ async fn bench(mode: Mode) {
         let s = client.stats();
         assert_eq!(s.timeouts, 0, "{s:?}");
         client.shutdown(Duration::from_secs(2)).await;
+        for w in WINDOWS {
+            cells.push(run_raw("ours", srv.addr, w, &mode, srv.pid(), true).await);
+            print_cell(cells.last().expect("cell"));
+        }
     }
 
     // Our client against freeDiameter.
@@ -818,6 +924,10 @@ async fn bench(mode: Mode) {
             print_cell(cells.last().expect("cell"));
         }
         client.shutdown(Duration::from_secs(2)).await;
+        for w in WINDOWS {
+            cells.push(run_raw("freeDiameter", fd.addr(), w, &mode, pid, true).await);
+            print_cell(cells.last().expect("cell"));
+        }
         tokio::task::spawn_blocking(move || drop(fd))
             .await
             .expect("stop freeDiameter");
@@ -827,7 +937,7 @@ async fn bench(mode: Mode) {
     if mode.runs("echo") {
         let srv = ServerProc::spawn("echo");
         for w in WINDOWS {
-            cells.push(run_raw("echo", srv.addr, w, &mode, srv.pid()).await);
+            cells.push(run_raw("echo", srv.addr, w, &mode, srv.pid(), false).await);
             print_cell(cells.last().expect("cell"));
         }
     }
@@ -844,8 +954,9 @@ async fn bench(mode: Mode) {
 
 fn print_cell(c: &Cell) {
     println!(
-        "  {:<12} {:>5} in flight: {:>9.0} round trips/s, p50 {:>8.1} µs, p99 {:>8.1} µs, CPU client {:>4.0}% server {:>4.0}%",
+        "  {:<12} ({:<4} client) {:>5} in flight: {:>9.0} round trips/s, p50 {:>8.1} µs, p99 {:>8.1} µs, CPU client {:>4.0}% server {:>4.0}%",
         c.server,
+        c.client,
         c.window,
         c.rate(),
         c.p50_us,
@@ -864,10 +975,10 @@ fn report(cells: &[Cell], mem: Option<&Memory>) {
     println!("| server (client) | in flight | round trips/s | p50 µs | p99 µs | client CPU | server CPU | server CPU µs per round trip |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for c in cells {
-        let client = if c.server == "echo" { "raw" } else { "ours" };
         println!(
-            "| {} ({client}) | {} | {:.0} | {:.1} | {:.1} | {:.0}% | {:.0}% | {:.1} |",
+            "| {} ({}) | {} | {:.0} | {:.1} | {:.1} | {:.0}% | {:.0}% | {:.1} |",
             c.server,
+            c.client,
             c.window,
             c.rate(),
             c.p50_us,
@@ -878,23 +989,38 @@ fn report(cells: &[Cell], mem: Option<&Memory>) {
         );
     }
     println!();
-    let get = |s: &str, w: usize| {
+    let get = |s: &str, client: &str, w: usize| {
         cells
             .iter()
-            .find(|c| c.server == s && c.window == w)
-            .map(Cell::rate)
+            .find(|c| c.server == s && c.client == client && c.window == w)
     };
-    println!("| in flight | ours / freeDiameter (goal ≥ 5) | ours / echo (goal ≥ 0.5) |");
-    println!("| ---: | ---: | ---: |");
-    let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
-        (Some(a), Some(b)) => format!("{:.2}", a / b),
+    let ratio = |a: Option<&Cell>, b: Option<&Cell>| match (a, b) {
+        (Some(a), Some(b)) => format!("{:.2}", a.rate() / b.rate()),
         _ => "-".to_owned(),
     };
+    println!("| in flight | ours / freeDiameter, our client (goal ≥ 5) | the same, raw client | ours (our client) / echo (goal ≥ 0.5) | ours / echo, both raw client |");
+    println!("| ---: | ---: | ---: | ---: | ---: |");
     for w in WINDOWS {
         println!(
-            "| {w} | {} | {} |",
-            ratio(get("ours", w), get("freeDiameter", w)),
-            ratio(get("ours", w), get("echo", w))
+            "| {w} | {} | {} | {} | {} |",
+            ratio(get("ours", "ours", w), get("freeDiameter", "ours", w)),
+            ratio(get("ours", "raw", w), get("freeDiameter", "raw", w)),
+            ratio(get("ours", "ours", w), get("echo", "raw", w)),
+            ratio(get("ours", "raw", w), get("echo", "raw", w)),
+        );
+    }
+    println!();
+    // Who saturates first: the CPU of each side in the freeDiameter rows.
+    for c in cells.iter().filter(|c| c.server == "freeDiameter") {
+        println!(
+            "freeDiameter ({} client), {} in flight: freeDiameter used {:.0}% CPU, the client process {:.0}% ({} client CPU per round trip: {:.1} µs; freeDiameter: {:.1} µs)",
+            c.client,
+            c.window,
+            100.0 * c.server_cpu / c.secs,
+            100.0 * c.client_cpu / c.secs,
+            c.client,
+            1e6 * c.client_cpu / c.round_trips as f64,
+            1e6 * c.server_cpu / c.round_trips as f64,
         );
     }
     println!();
