@@ -36,14 +36,18 @@
 //! sizes of the endpoint's tables.
 //!
 //! ```sh
-//! cargo bench -p diameter-benches --bench transport          # the full run (about 2 minutes)
+//! cargo bench -p diameter-benches --bench transport          # the full run (about 4 minutes)
 //! TRANSPORT_BENCH=smoke cargo bench -p diameter-benches --bench transport   # every row briefly
 //! TRANSPORT_BENCH_ROWS=ours,echo TRANSPORT_BENCH_SECS=10 cargo bench -p diameter-benches --bench transport
 //! ```
 //!
-//! `TRANSPORT_BENCH_ROWS` picks among `ours,fd,echo,memory`;
-//! `TRANSPORT_BENCH_SECS` is the measured time of each cell (5 s; 1 s of
-//! warm-up before it). Needs `freeDiameterd` (`bash
+//! Every cell (a row and a number in flight) is measured in 3 rounds, the
+//! rows interleaved, so that a burst of load from elsewhere on a shared
+//! machine lands in one round of several rows rather than in every round
+//! of one row; the report takes the round of median rate and gives the
+//! range. `TRANSPORT_BENCH_ROUNDS` and `TRANSPORT_BENCH_SECS` change the
+//! rounds and the measured time of each (3 s, after 1 s of warm-up);
+//! `TRANSPORT_BENCH_ROWS` picks among `ours,fd,echo,memory`. Needs `freeDiameterd` (`bash
 //! ../shared/peers/install.sh`); without it the run fails.
 
 use std::collections::HashMap;
@@ -95,6 +99,9 @@ struct Mode {
     /// `TRANSPORT_BENCH_ROWS`: which of `ours,fd,echo,memory` run (all by
     /// default; the report needs all four).
     rows: Vec<String>,
+    /// Every cell is measured this many times (interleaved with the other
+    /// rows); the report takes the median.
+    rounds: usize,
     warm: Duration,
     measure: Duration,
     idle_peers: usize,
@@ -106,6 +113,10 @@ impl Mode {
         let mut m = Mode::sized();
         if let Ok(rows) = std::env::var("TRANSPORT_BENCH_ROWS") {
             m.rows = rows.split(',').map(str::to_owned).collect();
+        }
+        if let Ok(n) = std::env::var("TRANSPORT_BENCH_ROUNDS") {
+            m.rounds = n.parse().expect("TRANSPORT_BENCH_ROUNDS");
+            assert!(m.rounds > 0, "TRANSPORT_BENCH_ROUNDS=0");
         }
         if let Ok(secs) = std::env::var("TRANSPORT_BENCH_SECS") {
             m.measure = Duration::from_secs_f64(secs.parse().expect("TRANSPORT_BENCH_SECS"));
@@ -123,6 +134,7 @@ impl Mode {
             Ok("smoke") => Mode {
                 name: "smoke",
                 rows,
+                rounds: 1,
                 warm: Duration::from_millis(100),
                 measure: Duration::from_millis(300),
                 idle_peers: 20,
@@ -131,8 +143,9 @@ impl Mode {
             Ok("full") | Err(_) => Mode {
                 name: "full",
                 rows,
+                rounds: 3,
                 warm: Duration::from_secs(1),
-                measure: Duration::from_secs(5),
+                measure: Duration::from_secs(3),
                 idle_peers: 1000,
                 sessions: 1000,
             },
@@ -441,6 +454,8 @@ struct Cell {
     server_cpu: f64,
     client_threads: String,
     server_threads: String,
+    /// The lowest and highest rate over the rounds.
+    spread: (f64, f64),
 }
 
 impl Cell {
@@ -521,6 +536,7 @@ fn cell(
         server_cpu: cpu.server,
         client_threads: cpu.client_threads,
         server_threads: cpu.server_threads,
+        spread: (0.0, 0.0),
     }
 }
 
@@ -875,39 +891,36 @@ async fn idle_peer(addr: SocketAddr, i: u32) -> tokio::net::TcpStream {
 // ---------------------------------------------------------------------------
 // The run
 
-async fn bench(mode: Mode) {
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    println!(
-        "transport bench ({} mode), {} CPUs, load average at start: {}",
-        mode.name,
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
-        load.trim()
-    );
-    let mut cells = Vec::new();
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
 
-    // Our client against our server.
-    if mode.runs("ours") {
+async fn bench(mode: Mode) {
+    println!(
+        "transport bench ({} mode: {} rounds of {:?} per cell after {:?} of warm-up), {} CPUs, load average at start: {}",
+        mode.name,
+        mode.rounds,
+        mode.measure,
+        mode.warm,
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        loadavg()
+    );
+    // Every server starts once and serves every round.
+    let ours = if mode.runs("ours") {
         let srv = ServerProc::spawn("ours");
         let client = client_node(srv.addr).await;
         println!(
             "  our server ({PEERS} peers, {SESSIONS} sessions) holds {} KiB resident with one peer open",
             rss_kib(srv.pid())
         );
-        for w in WINDOWS {
-            cells.push(run_node("ours", &client, w, &mode, srv.pid()).await);
-            print_cell(cells.last().expect("cell"));
-        }
-        let s = client.stats();
-        assert_eq!(s.timeouts, 0, "{s:?}");
-        client.shutdown(Duration::from_secs(2)).await;
-        for w in WINDOWS {
-            cells.push(run_raw("ours", srv.addr, w, &mode, srv.pid(), true).await);
-            print_cell(cells.last().expect("cell"));
-        }
-    }
-
-    // Our client against freeDiameter.
-    if mode.runs("fd") {
+        Some((srv, client))
+    } else {
+        None
+    };
+    let fd = if mode.runs("fd") {
         let fd = tokio::task::spawn_blocking(|| {
             FreeDiameter::start("transport-bench", &[("FD_TW", "30".to_owned())])
         })
@@ -919,37 +932,87 @@ async fn bench(mode: Mode) {
             "  freeDiameter holds {} KiB resident with one peer open",
             rss_kib(pid)
         );
-        for w in WINDOWS {
-            cells.push(run_node("freeDiameter", &client, w, &mode, pid).await);
-            print_cell(cells.last().expect("cell"));
+        Some((fd, pid, client))
+    } else {
+        None
+    };
+    let echo = mode.runs("echo").then(|| ServerProc::spawn("echo"));
+
+    let mut all = Vec::new();
+    for round in 1..=mode.rounds {
+        println!(
+            "round {round} of {} (load average {})",
+            mode.rounds,
+            loadavg()
+        );
+        if let Some((srv, client)) = &ours {
+            for w in WINDOWS {
+                all.push(run_node("ours", client, w, &mode, srv.pid()).await);
+                print_cell(all.last().expect("cell"));
+            }
+            for w in WINDOWS {
+                all.push(run_raw("ours", srv.addr, w, &mode, srv.pid(), true).await);
+                print_cell(all.last().expect("cell"));
+            }
         }
+        if let Some((fd, pid, client)) = &fd {
+            for w in WINDOWS {
+                all.push(run_node("freeDiameter", client, w, &mode, *pid).await);
+                print_cell(all.last().expect("cell"));
+            }
+            for w in WINDOWS {
+                all.push(run_raw("freeDiameter", fd.addr(), w, &mode, *pid, true).await);
+                print_cell(all.last().expect("cell"));
+            }
+        }
+        if let Some(srv) = &echo {
+            for w in WINDOWS {
+                all.push(run_raw("echo", srv.addr, w, &mode, srv.pid(), false).await);
+                print_cell(all.last().expect("cell"));
+            }
+        }
+    }
+    if let Some((srv, client)) = ours {
+        let s = client.stats();
+        assert_eq!(s.timeouts, 0, "{s:?}");
         client.shutdown(Duration::from_secs(2)).await;
-        for w in WINDOWS {
-            cells.push(run_raw("freeDiameter", fd.addr(), w, &mode, pid, true).await);
-            print_cell(cells.last().expect("cell"));
-        }
+        drop(srv);
+    }
+    if let Some((fd, _, client)) = fd {
+        client.shutdown(Duration::from_secs(2)).await;
         tokio::task::spawn_blocking(move || drop(fd))
             .await
             .expect("stop freeDiameter");
     }
-
-    // The raw client against the echo server.
-    if mode.runs("echo") {
-        let srv = ServerProc::spawn("echo");
-        for w in WINDOWS {
-            cells.push(run_raw("echo", srv.addr, w, &mode, srv.pid(), false).await);
-            print_cell(cells.last().expect("cell"));
-        }
-    }
+    drop(echo);
 
     let mem = if mode.runs("memory") {
         Some(memory(&mode).await)
     } else {
         None
     };
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    println!("load average at the end: {}", load.trim());
-    report(&cells, mem.as_ref());
+    println!("load average at the end: {}", loadavg());
+    report(&medians(all), mode.rounds, mem.as_ref());
+}
+
+/// Per row and window, the round of median rate (its latencies and CPU
+/// too), with the lowest and highest rate of all rounds.
+fn medians(mut all: Vec<Cell>) -> Vec<Cell> {
+    let mut out: Vec<Cell> = Vec::new();
+    while let Some(first) = all.first() {
+        let key = (first.server, first.client, first.window);
+        let (mut same, rest): (Vec<Cell>, Vec<Cell>) = all
+            .into_iter()
+            .partition(|c| (c.server, c.client, c.window) == key);
+        all = rest;
+        same.sort_by(|a, b| a.rate().total_cmp(&b.rate()));
+        let lo = same.first().map_or(0.0, Cell::rate);
+        let hi = same.last().map_or(0.0, Cell::rate);
+        let mut m = same.swap_remove(same.len() / 2);
+        m.spread = (lo, hi);
+        out.push(m);
+    }
+    out
 }
 
 fn print_cell(c: &Cell) {
@@ -970,17 +1033,21 @@ fn print_cell(c: &Cell) {
     );
 }
 
-fn report(cells: &[Cell], mem: Option<&Memory>) {
+fn report(cells: &[Cell], rounds: usize, mem: Option<&Memory>) {
     println!();
-    println!("| server (client) | in flight | round trips/s | p50 µs | p99 µs | client CPU | server CPU | server CPU µs per round trip |");
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!("Median round of {rounds} by rate (its latencies and CPU); the rate's range over the rounds:");
+    println!();
+    println!("| server (client) | in flight | round trips/s | range | p50 µs | p99 µs | client CPU | server CPU | server CPU µs per round trip |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for c in cells {
         println!(
-            "| {} ({}) | {} | {:.0} | {:.1} | {:.1} | {:.0}% | {:.0}% | {:.1} |",
+            "| {} ({}) | {} | {:.0} | {:.0}–{:.0} | {:.1} | {:.1} | {:.0}% | {:.0}% | {:.1} |",
             c.server,
             c.client,
             c.window,
             c.rate(),
+            c.spread.0,
+            c.spread.1,
             c.p50_us,
             c.p99_us,
             100.0 * c.client_cpu / c.secs,
