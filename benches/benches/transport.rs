@@ -1037,11 +1037,11 @@ fn report(cells: &[Cell], rounds: usize, mem: Option<&Memory>) {
     println!();
     println!("Median round of {rounds} by rate (its latencies and CPU); the rate's range over the rounds:");
     println!();
-    println!("| server (client) | in flight | round trips/s | range | p50 µs | p99 µs | client CPU | server CPU | server CPU µs per round trip |");
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!("| server (client) | in flight | round trips/s | range | p50 µs | p99 µs | client CPU | server CPU | client CPU µs per round trip | server CPU µs per round trip |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for c in cells {
         println!(
-            "| {} ({}) | {} | {:.0} | {:.0}–{:.0} | {:.1} | {:.1} | {:.0}% | {:.0}% | {:.1} |",
+            "| {} ({}) | {} | {:.0} | {:.0}–{:.0} | {:.1} | {:.1} | {:.0}% | {:.0}% | {:.1} | {:.1} |",
             c.server,
             c.client,
             c.window,
@@ -1052,6 +1052,7 @@ fn report(cells: &[Cell], rounds: usize, mem: Option<&Memory>) {
             c.p99_us,
             100.0 * c.client_cpu / c.secs,
             100.0 * c.server_cpu / c.secs,
+            1e6 * c.client_cpu / c.round_trips as f64,
             1e6 * c.server_cpu / c.round_trips as f64,
         );
     }
