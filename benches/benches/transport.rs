@@ -908,6 +908,10 @@ async fn bench(mode: Mode) {
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         loadavg()
     );
+    println!(
+        "  a CCR-Event of {} bytes (our client's Origin-Host)",
+        ccr_template(CLIENT).0.len()
+    );
     // Every server starts once and serves every round.
     let ours = if mode.runs("ours") {
         let srv = ServerProc::spawn("ours");
