@@ -97,7 +97,7 @@ type Rating = Balances<2048>;
 struct Mode {
     name: &'static str,
     /// `TRANSPORT_BENCH_ROWS`: which of `ours,fd,echo,memory` run (all by
-    /// default; the report needs all four).
+    /// default; a ratio whose rows did not run is left out).
     rows: Vec<String>,
     /// Every cell is measured this many times (interleaved with the other
     /// rows); the report takes the median.
