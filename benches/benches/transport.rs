@@ -427,6 +427,17 @@ fn thread_share(before: &[(String, f64)], after: &[(String, f64)], secs: f64) ->
         .join(", ")
 }
 
+/// Whether process `pid` exists and is not a zombie.
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            let state = s[s.rfind(')')? + 2..].chars().next()?;
+            Some(state != 'Z' && state != 'X')
+        })
+        .unwrap_or(false)
+}
+
 /// Resident memory of a process, in KiB.
 fn rss_kib(pid: u32) -> u64 {
     let status =
@@ -982,11 +993,20 @@ async fn bench(mode: Mode) {
         client.shutdown(Duration::from_secs(2)).await;
         drop(srv);
     }
-    if let Some((fd, _, client)) = fd {
+    if let Some((fd, pid, client)) = fd {
         client.shutdown(Duration::from_secs(2)).await;
         tokio::task::spawn_blocking(move || drop(fd))
             .await
             .expect("stop freeDiameter");
+        // Never leave a daemon behind on a shared machine.
+        let end = Instant::now() + Duration::from_secs(12);
+        while alive(pid) {
+            assert!(
+                Instant::now() < end,
+                "freeDiameter (pid {pid}) still runs after its stop"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
     drop(echo);
 
