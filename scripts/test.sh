@@ -80,6 +80,10 @@ step "session bench rows run (100 calls each, their asserts checked; numbers: sc
 for row in machines endpoints; do
   SESSION_BENCH_CALLS=$row:100 cargo bench -p diameter-benches --bench session --quiet
 done
+step "transport bench rows run (every row briefly, freeDiameter included; numbers: cargo bench -p diameter-benches --bench transport)"
+command -v freeDiameterd >/dev/null || die "freeDiameterd missing: the transport bench needs it (bash ../shared/peers/install.sh)"
+TRANSPORT_BENCH=smoke cargo bench -p diameter-benches --bench transport --quiet \
+  || die "the transport bench (TRANSPORT_BENCH=smoke) failed"
 
 if [ -z "${QUICK:-}" ]; then
   step "fuzz smoke run: every target 30 s (scripts/fuzz.sh)"

@@ -116,6 +116,14 @@ impl FreeDiameter {
         std::net::SocketAddr::from(([127, 0, 0, 1], self.port))
     }
 
+    /// Its process id (from the pid file the script keeps), to read its
+    /// CPU time or memory in `/proc`.
+    pub fn pid(&self) -> Option<u32> {
+        std::fs::read_to_string(self.dir.join("freeDiameterd.pid"))
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+    }
+
     /// Its log so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("freeDiameterd.log")).unwrap_or_default()
