@@ -700,8 +700,10 @@ impl<const P: usize, const TX: usize> Peer<P, TX> {
         let sid = msg.session_id_bytes().unwrap_or(b"");
         let host = msg.value(&crate::dict::base::ORIGIN_HOST).unwrap_or("");
         let window = self.config.duplicate_window;
-        let seen = self.dups.check(now, window, sid, host, msg.end_to_end());
-        let duplicate = seen && msg.flags().is_retransmit();
+        let retransmitted = msg.flags().is_retransmit();
+        let duplicate = self
+            .dups
+            .check(now, window, sid, host, msg.end_to_end(), retransmitted);
         if duplicate {
             self.stats.duplicates = self.stats.duplicates.saturating_add(1);
         }

@@ -174,7 +174,10 @@ impl DuplicateWindow {
         }
     }
 
-    /// Remember a request; true if the same key was seen within `window`.
+    /// Remember a request; true if `retransmitted` (its T flag) and the
+    /// same key was seen within `window`. Only a retransmission can be a
+    /// duplicate (RFC 6733 §6.5), so only those search the window: every
+    /// other request is remembered in constant time.
     pub(crate) fn check(
         &mut self,
         now: Instant,
@@ -182,6 +185,7 @@ impl DuplicateWindow {
         session_id: &[u8],
         origin_host: &str,
         end_to_end: u32,
+        retransmitted: bool,
     ) -> bool {
         let secs = (now.0 / 1000) as u32;
         let window = window.as_secs().min(u64::from(u32::MAX)) as u32;
@@ -199,7 +203,7 @@ impl DuplicateWindow {
         core::hash::Hasher::write(&mut h, &end_to_end.to_be_bytes());
         let full = core::hash::Hasher::finish(&h);
         let key = (full ^ (full >> 32)) as u32;
-        let seen = self.seen.iter().any(|&(k, _)| k == key);
+        let seen = retransmitted && self.seen.iter().any(|&(k, _)| k == key);
         if !seen {
             if self.seen.is_full() {
                 self.seen.pop_front();
