@@ -219,46 +219,7 @@ impl<const PEERS: usize, const SESSIONS: usize, const TX: usize>
 {
     /// An endpoint with no peers and no sessions.
     pub fn new(config: EndpointConfig, now: Instant) -> Self {
-        let node = Node {
-            origin_host: config.peer.local.origin_host.clone(),
-            origin_realm: config.peer.local.origin_realm.clone(),
-            clock: config.clock,
-        };
-        let mut slots = heapless::Vec::new();
-        let mut free = heapless::Vec::new();
-        for i in (0..SESSIONS).rev() {
-            let _ = slots.push(Slot {
-                generation: 0,
-                session: None,
-                tx_queued: false,
-                ev_queued: false,
-            });
-            let _ = free.push(i as u16);
-        }
-        Endpoint {
-            shared: Shared {
-                node,
-                prepaid: config.prepaid,
-                postpaid: config.postpaid,
-                accounting: config.accounting,
-                cc_server: None,
-                acct_server: None,
-            },
-            peer_config: config.peer,
-            peers: heapless::Vec::new(),
-            slots,
-            free,
-            index: heapless::index_map::FnvIndexMap::new(),
-            tx_ready: heapless::Deque::new(),
-            ev_ready: heapless::Deque::new(),
-            timers: timers::Timers::new(),
-            events: heapless::Deque::new(),
-            peer_cursor: 0,
-            peers_dirty: false,
-            peers_tx: false,
-            stats: EndpointStats::default(),
-            clock: Monotonic::new(now),
-        }
+        Self::build(config, now, None, None)
     }
 }
 
@@ -335,16 +296,63 @@ impl<
         credit_control: Option<(CcServerConfig, R)>,
         accounting: Option<(AccountingServerConfig, K)>,
     ) -> Self {
-        Endpoint::<NoRating, NoSink, PEERS, SESSIONS, TX>::new(config, now).map_shared(|sh| {
-            Shared {
-                node: sh.node,
-                prepaid: sh.prepaid,
-                postpaid: sh.postpaid,
-                accounting: sh.accounting,
-                cc_server: credit_control.map(|(c, r)| CcServer::new(c, r)),
-                acct_server: accounting.map(|(c, k)| AccountingServer::new(c, k)),
-            }
-        })
+        Self::build(
+            config,
+            now,
+            credit_control.map(|(c, r)| CcServer::new(c, r)),
+            accounting.map(|(c, k)| AccountingServer::new(c, k)),
+        )
+    }
+
+    /// Every table built once, in place of the result (a second endpoint
+    /// moved over would touch its size in memory again: tens of
+    /// megabytes at a server's sizes).
+    fn build(
+        config: EndpointConfig,
+        now: Instant,
+        cc_server: Option<CcServer<R>>,
+        acct_server: Option<AccountingServer<K>>,
+    ) -> Self {
+        let node = Node {
+            origin_host: config.peer.local.origin_host.clone(),
+            origin_realm: config.peer.local.origin_realm.clone(),
+            clock: config.clock,
+        };
+        let mut slots = heapless::Vec::new();
+        let mut free = heapless::Vec::new();
+        for i in (0..SESSIONS).rev() {
+            let _ = slots.push(Slot {
+                generation: 0,
+                session: None,
+                tx_queued: false,
+                ev_queued: false,
+            });
+            let _ = free.push(i as u16);
+        }
+        Endpoint {
+            shared: Shared {
+                node,
+                prepaid: config.prepaid,
+                postpaid: config.postpaid,
+                accounting: config.accounting,
+                cc_server,
+                acct_server,
+            },
+            peer_config: config.peer,
+            peers: heapless::Vec::new(),
+            slots,
+            free,
+            index: heapless::index_map::FnvIndexMap::new(),
+            tx_ready: heapless::Deque::new(),
+            ev_ready: heapless::Deque::new(),
+            timers: timers::Timers::new(),
+            events: heapless::Deque::new(),
+            peer_cursor: 0,
+            peers_dirty: false,
+            peers_tx: false,
+            stats: EndpointStats::default(),
+            clock: Monotonic::new(now),
+        }
     }
 
     fn map_shared<R2: Rating + 'static, K2: AccountingSink + 'static>(
