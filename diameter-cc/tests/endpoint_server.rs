@@ -478,3 +478,92 @@ fn a_client_that_never_reports_gets_an_asr() {
         .unwrap();
     assert_eq!(result_of(&answer.bytes), Some(5002));
 }
+
+/// RFC 6733 §5.5.4: an application's own request handed back by a failed
+/// connection is sent again through another peer with the T flag and the
+/// End-to-End identifier of its first transmission, and is answered there.
+#[test]
+fn an_application_request_handed_back_goes_again_with_t_and_its_end_to_end() {
+    let mut net = Net::new(9);
+    let first = net.add(fixtures::server::<2, 2>(fixtures::ledger()));
+    let second = net.add(fixtures::server_named::<2, 2>(
+        fixtures::SERVER2,
+        fixtures::ledger(),
+    ));
+    let client = net.add(fixtures::client::<2, 4>());
+    let a = net
+        .node::<C>(client)
+        .add_peer(Role::Initiator, None)
+        .unwrap();
+    let b = net
+        .node::<C>(client)
+        .add_peer(Role::Initiator, None)
+        .unwrap();
+    net.route(client, a, first);
+    net.route(client, b, second);
+    let now = net.now();
+    net.node::<C>(client).start(now);
+    net.run_for(Duration::from_millis(10));
+
+    let mut buf = [0u8; 512];
+    let ccr = CcrRepr::new(
+        "app-request-1",
+        fixtures::CLIENT,
+        fixtures::REALM,
+        fixtures::REALM,
+        fixtures::CONTEXT,
+        CcRequestType::Update,
+        1,
+    );
+    let len = ccr.encode(CcrRepr::header(0, 0), &mut buf).unwrap().len();
+    let msg = Message::parse_with(&buf[..len], &CreditControl).unwrap();
+    let route = Route::of_request(&msg).unwrap();
+    assert_eq!(route.realm, fixtures::REALM);
+    assert_eq!(route.application, ApplicationId::CREDIT_CONTROL);
+    let (realm, app) = (route.realm.to_string(), route.application);
+    let route = Route {
+        application: app,
+        realm: &realm,
+        host: None,
+        host_only: false,
+    };
+    let now = net.now();
+    let deadline = now + Duration::from_secs(30);
+    let p = net
+        .node::<C>(client)
+        .send_request(now, &route, &mut buf[..len], 21, deadline)
+        .unwrap();
+    assert_eq!(p, a, "the first peer in order takes it");
+    let first_e2e = Message::parse_with(&buf[..len], &CreditControl)
+        .unwrap()
+        .end_to_end();
+    // The first server never sees it: its connection fails first.
+    net.kill(first);
+    net.run_for(Duration::from_millis(10));
+    let handed_back: Vec<_> = net
+        .events_of(client)
+        .filter_map(|e| match e {
+            Event::Peer {
+                event: diameter_core::peer::Event::RequestHandedBack { token, end_to_end },
+                ..
+            } => Some((*token, *end_to_end)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(handed_back, [(21, first_e2e)]);
+
+    let now = net.now();
+    let p = net
+        .node::<C>(client)
+        .resend_request(now, &route, &mut buf[..len], 21, first_e2e, deadline)
+        .unwrap();
+    assert_eq!(p, b);
+    let again = Message::parse_with(&buf[..len], &CreditControl).unwrap();
+    assert!(again.flags().is_retransmit(), "T flag");
+    assert_eq!(again.end_to_end(), first_e2e);
+    net.write(client, p, &buf[..len]);
+    net.run_for(Duration::from_millis(10));
+    let answers = answers_to(&net, client, 21);
+    assert_eq!(answers.len(), 1, "answered once, by the second server");
+    assert_eq!(result_of(&answers[0]), Some(5002));
+}

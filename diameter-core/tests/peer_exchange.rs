@@ -143,10 +143,11 @@ fn s_cea_5010() -> Pair {
     assert!(!p.conn);
     assert_eq!(p.peer(I).state(), PeerState::Closed);
     assert_eq!(p.peer(R).state(), PeerState::Closed);
-    // The initiator tries again after Tc.
+    // The initiator tries again after the first back-off (1 s, jittered
+    // within its upper half).
     let t0 = p.now.0;
     let t = p.fire_next();
-    assert_eq!(t, t0 + 30_000);
+    assert!((t0 + 500..=t0 + 1_000).contains(&t), "{}", t - t0);
     assert_eq!(p.take_events(I)[0], Event::Connect);
     p
 }
@@ -276,15 +277,29 @@ fn s_capabilities_timeouts() -> Pair {
         ]
     );
     assert_eq!(h.peer(I).state(), PeerState::Closed);
-    // ... and is retried after Tc; a refused attempt is retried too.
+    // ... and is retried after a back-off that doubles with every failed
+    // attempt (1 s, 2 s, 4 s... jittered within the upper half of each) up
+    // to Tc (30 s); a refused attempt is retried too.
     h.net = Net::Refuse;
-    assert_eq!(h.fire_next(), 40_000);
-    assert_eq!(
-        h.take_events(I),
-        [Event::Connect, Event::Down(DownReason::TransportClosed)]
-    );
+    let mut last = 10_000;
+    for top in [1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000] {
+        let t = h.fire_next();
+        assert!(
+            (last + top / 2..=last + top).contains(&t),
+            "waited {} ms, expected {}..={}",
+            t - last,
+            top / 2,
+            top
+        );
+        assert_eq!(
+            h.take_events(I),
+            [Event::Connect, Event::Down(DownReason::TransportClosed)]
+        );
+        last = t;
+    }
     h.net = Net::Up;
-    assert_eq!(h.fire_next(), 70_000);
+    let t = h.fire_next();
+    assert!((last + 15_000..=last + 30_000).contains(&t));
     assert_eq!(h.take_events(I), [Event::Connect, Event::Up]);
     assert_eq!(h.take_ladder(), ["I>R CER", "R>I CEA 2001"]);
     p
@@ -370,10 +385,11 @@ fn dpr_from(side: Side, cause: DisconnectCause) -> Pair {
             assert_eq!(p.take_events(I), [Event::Connect, Event::Up]);
         }
         (R, _) => {
-            // REBOOTING: reconnect after Tc.
-            p.advance_to(t + 30_000 - 1);
+            // REBOOTING: reconnect after the first back-off (the connection
+            // had opened: 1 s, jittered within its upper half).
+            p.advance_to(t + 500 - 1);
             assert_eq!(p.take_events(I), NO_EVENTS);
-            p.advance_to(t + 30_000);
+            p.advance_to(t + 1_000);
             assert_eq!(p.take_events(I), [Event::Connect, Event::Up]);
         }
     }

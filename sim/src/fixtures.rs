@@ -245,3 +245,72 @@ impl AccountingSink for Records {
 
 /// A common wait: one Tw plus jitter.
 pub const TW: Duration = Duration::from_secs(32);
+
+/// A rating engine or record sink shared with the test that gave it to a
+/// node running on another thread (the tokio transport): the node uses it
+/// through the lock, the test reads it the same way.
+///
+/// ```
+/// use diameter_sim::fixtures::{ledger, Shared};
+/// let l = Shared::new(ledger());
+/// let node_side = l.clone();
+/// assert_eq!(node_side.lock().balances["1001"], 3600);
+/// ```
+#[derive(Debug, Default)]
+pub struct Shared<T>(pub std::sync::Arc<std::sync::Mutex<T>>);
+
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Shared(self.0.clone())
+    }
+}
+
+impl<T> Shared<T> {
+    /// Share `t`.
+    pub fn new(t: T) -> Self {
+        Shared(std::sync::Arc::new(std::sync::Mutex::new(t)))
+    }
+    /// The value, locked (a poisoned lock is taken over).
+    pub fn lock(&self) -> std::sync::MutexGuard<'_, T> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl<T: Rating> Rating for Shared<T> {
+    fn reserve(
+        &mut self,
+        session: &str,
+        subscriber: &str,
+        destination: &str,
+        requested: u32,
+    ) -> Result<u32, ResultCode> {
+        self.lock()
+            .reserve(session, subscriber, destination, requested)
+    }
+    fn debit(
+        &mut self,
+        session: &str,
+        subscriber: &str,
+        destination: &str,
+        used: u32,
+    ) -> Result<(), ResultCode> {
+        self.lock().debit(session, subscriber, destination, used)
+    }
+    fn release(&mut self, session: &str, subscriber: &str) {
+        self.lock().release(session, subscriber)
+    }
+}
+
+impl<T: AccountingSink> AccountingSink for Shared<T> {
+    fn record(&mut self, rec: &AccountingRecord<'_>) -> Result<(), SinkError> {
+        self.lock().record(rec)
+    }
+    fn anomaly(
+        &mut self,
+        session_id: &str,
+        origin_host: &str,
+        anomaly: diameter_cc::server::accounting::Anomaly,
+    ) {
+        self.lock().anomaly(session_id, origin_host, anomaly)
+    }
+}

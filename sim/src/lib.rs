@@ -8,6 +8,8 @@
 //!   for any number of nodes);
 //! - [`alloc`]: the one counting allocator of every no-allocation test;
 //! - [`tcp`]: one endpoint over real TCP sockets, for interop tests;
+//! - [`peers`]: freeDiameter, a live tshark capture and the tshark checks
+//!   of `../shared/peers/`, for interop tests;
 //! - [`transcript`]: print a conversation as a message ladder;
 //! - [`fixtures`]: the identities and settings of `SCENARIOS.md` (client
 //!   and server of the `diameter.test` realm), ready-made endpoints.
@@ -17,6 +19,7 @@
 pub mod alloc;
 pub mod fixtures;
 pub mod net;
+pub mod peers;
 pub mod tcp;
 pub mod transcript;
 

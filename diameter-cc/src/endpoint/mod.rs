@@ -300,6 +300,43 @@ impl<
         ep
     }
 
+    /// An endpoint that serves credit control when `credit_control` is
+    /// given and accounting when `accounting` is (as
+    /// [`Endpoint::with_credit_control`] and [`Endpoint::with_accounting`]
+    /// would), for a caller that knows what it serves only at run time.
+    ///
+    /// ```
+    /// use diameter_cc::endpoint::{Endpoint, EndpointConfig};
+    /// use diameter_cc::server::accounting::NoSink;
+    /// use diameter_cc::server::credit_control::{Balances, CcServerConfig};
+    /// use diameter_cc::session::WallClock;
+    /// use diameter_core::peer::{App, LocalIdentity, PeerConfig};
+    /// use diameter_core::time::Instant;
+    ///
+    /// let me = LocalIdentity::new("ocs.example.org", "example.org")?.with_application(App::auth(4))?;
+    /// let config = EndpointConfig::new(PeerConfig::new(me, 0), WallClock::new(0));
+    /// let rating = Some((CcServerConfig::new(), Balances::<4>::new()));
+    /// let ep: Box<Endpoint<Balances<4>, NoSink, 1, 2>> =
+    ///     Box::new(Endpoint::new_serving(config, Instant::ZERO, rating, None));
+    /// assert!(ep.credit_control_server().is_some() && ep.accounting_server().is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new_serving(
+        config: EndpointConfig,
+        now: Instant,
+        credit_control: Option<(CcServerConfig, R)>,
+        accounting: Option<(AccountingServerConfig, K)>,
+    ) -> Self {
+        Endpoint::<NoRating, NoSink, PEERS, SESSIONS>::new(config, now).map_shared(|sh| Shared {
+            node: sh.node,
+            prepaid: sh.prepaid,
+            postpaid: sh.postpaid,
+            accounting: sh.accounting,
+            cc_server: credit_control.map(|(c, r)| CcServer::new(c, r)),
+            acct_server: accounting.map(|(c, k)| AccountingServer::new(c, k)),
+        })
+    }
+
     fn map_shared<R2: Rating + 'static, K2: AccountingSink + 'static>(
         self,
         f: impl FnOnce(Shared<R, K>) -> Shared<R2, K2>,
@@ -545,6 +582,32 @@ impl<
             index: i as u16,
             generation: slot.generation,
         })
+    }
+
+    /// Send again, through whichever peer can take it now, a request of the
+    /// application's that came back as [`peer::Event::RequestHandedBack`]
+    /// (or that the application retries after
+    /// [`peer::Event::RequestTimedOut`]): it keeps `end_to_end`, the
+    /// End-to-End identifier of its first transmission, and goes with the T
+    /// flag (RFC 6733 §5.5.4), so the server can recognise a duplicate.
+    /// Otherwise as [`Endpoint::send_request`].
+    pub fn resend_request(
+        &mut self,
+        now: Instant,
+        route: &Route<'_>,
+        bytes: &mut [u8],
+        token: u64,
+        end_to_end: u32,
+        deadline: Instant,
+    ) -> Result<PeerHandle, SendError> {
+        let Some(h) = bytes.get_mut(..HEADER_LEN) else {
+            return Err(SendError::NotARequest);
+        };
+        let mut hdr = Header::new_unchecked(h);
+        hdr.set_end_to_end(end_to_end);
+        let flags = hdr.flags();
+        hdr.set_flags(flags | CommandFlags::RETRANSMIT);
+        self.send_request(now, route, bytes, token, deadline)
     }
 
     /// Queue an answer to a request [`Endpoint::handle_message`] handed to

@@ -87,6 +87,33 @@ pub struct Route<'a> {
     pub host_only: bool,
 }
 
+impl<'a> Route<'a> {
+    /// Where a request the application encoded itself goes: its
+    /// application, Destination-Realm and Destination-Host (RFC 6733 §6.1).
+    /// A request naming a Destination-Host prefers that peer but may go
+    /// elsewhere in the realm (`host_only` false). Every routable request
+    /// carries a Destination-Realm (§6.1): without one, or with a value
+    /// that does not decode, the error says which AVP and why.
+    ///
+    /// ```
+    /// use diameter_cc::session::Route;
+    /// use diameter_core::{Message, ErrorKind};
+    /// # let bytes = diameter_core::doc_example();
+    /// let m = Message::parse(&bytes).unwrap();
+    /// // The example (a DWR) names no Destination-Realm.
+    /// assert_eq!(Route::of_request(&m).unwrap_err().kind(), ErrorKind::MissingAvp);
+    /// ```
+    pub fn of_request(request: &Message<'a>) -> Result<Self, Error> {
+        use diameter_core::dict::base;
+        Ok(Route {
+            application: request.application_id(),
+            realm: request.require(&base::DESTINATION_REALM)?,
+            host: request.get(&base::DESTINATION_HOST)?,
+            host_only: false,
+        })
+    }
+}
+
 /// A request a machine wrote into the caller's buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]

@@ -106,7 +106,7 @@ impl<const P: usize, const TX: usize> Peer<P, TX> {
         self.event(Event::PeerDisconnecting(cause));
         // RFC 6733 §5.4.3: after BUSY (1) or DO_NOT_WANT_TO_TALK_TO_YOU (2)
         // the receiver "SHOULD NOT attempt reconnection"; after REBOOTING
-        // (0) it may, after Tc.
+        // (0) it may, after the reconnection back-off.
         if cause == 1 || cause == 2 {
             self.not_before = Some(now + self.config.do_not_want_backoff);
         }
@@ -170,6 +170,7 @@ impl<const P: usize, const TX: usize> Peer<P, TX> {
 
     fn opened(&mut self, now: Instant) {
         self.state = PeerState::Open;
+        self.backoff.reset();
         self.state_deadline = None;
         let wd = self.watchdog.connection_up(now);
         self.apply_watchdog(now, wd);

@@ -38,8 +38,13 @@ pub struct PeerConfig {
     pub capabilities_timeout: Duration,
     /// How long to wait for a DPA (default 5 s).
     pub dpa_timeout: Duration,
-    /// Delay before reconnecting after a closed connection (Tc, default 30 s).
+    /// Tc (RFC 6733 §2.1, default 30 s): the longest wait before an
+    /// initiator connects again after a connection closed or failed.
     pub reconnect_interval: Duration,
+    /// The first such wait (default 1 s): it doubles with every attempt
+    /// that does not reach the Open state, up to Tc, and each wait is drawn
+    /// from its upper half (jitter); a connection that opens starts over.
+    pub reconnect_initial: Duration,
     /// After the peer sent a DPR with BUSY or DO_NOT_WANT_TO_TALK_TO_YOU
     /// (RFC 6733 §5.4.3: "SHOULD NOT attempt reconnection"), no automatic
     /// reconnect for this long (default 1 h); `Peer::allow_reconnect` and
@@ -71,6 +76,7 @@ impl PeerConfig {
             capabilities_timeout: Duration::from_secs(10),
             dpa_timeout: Duration::from_secs(5),
             reconnect_interval: Duration::from_secs(30),
+            reconnect_initial: Duration::from_secs(1),
             do_not_want_backoff: Duration::from_secs(3600),
             allowed_hosts: heapless::Vec::new(),
             allowed_realms: heapless::Vec::new(),

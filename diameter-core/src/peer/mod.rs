@@ -47,6 +47,7 @@
 //! # Ok::<(), diameter_core::peer::ConfigError>(())
 //! ```
 
+mod backoff;
 mod base_messages;
 mod capabilities;
 mod config;
@@ -298,6 +299,8 @@ pub struct Peer<const P: usize, const TX: usize = 4096> {
     /// CEA/CER wait, DPA wait, or reconnect.
     state_deadline: Option<Instant>,
     not_before: Option<Instant>,
+    /// Reconnection attempts since the last Open, and their jitter.
+    backoff: backoff::Backoff,
     peer: PeerInfo,
     pending: Pending<P>,
     dups: DuplicateWindow,
@@ -329,6 +332,7 @@ impl<const P: usize, const TX: usize> Peer<P, TX> {
         Peer {
             watchdog: Watchdog::new(config.tw, config.seed),
             ids: Ids::new(config.seed, config.boot_time),
+            backoff: backoff::Backoff::new(config.seed.rotate_left(16)),
             config,
             role,
             state: PeerState::Closed,
@@ -468,12 +472,17 @@ impl<const P: usize, const TX: usize> Peer<P, TX> {
             self.event(Event::Down(DownReason::TransportClosed));
         }
         self.pending.hand_back_all();
-        // Initiator: reconnect after Tc unless told not to talk to us.
+        // Initiator: reconnect after the back-off (at most Tc) unless told
+        // not to talk to us.
         self.state_deadline = match (self.role, self.not_before) {
             // Disconnected on purpose: no reconnect until allowed.
             (_, Some(Instant(u64::MAX))) | (Role::Responder, _) => None,
             (Role::Initiator, nb) => {
-                let t = now + self.config.reconnect_interval;
+                let wait = self.backoff.next_delay(
+                    self.config.reconnect_initial,
+                    self.config.reconnect_interval,
+                );
+                let t = now + wait;
                 Some(match nb {
                     Some(nb) if nb > t => nb,
                     _ => t,
