@@ -1,5 +1,6 @@
-//! `diameter-embassy` on an emulated Cortex-M4 (QEMU `mps2-an386`,
-//! semihosting for output and the exit status), with no allocator:
+//! `diameter-embassy` on an emulated Cortex-M3 (QEMU `mps2-an385`;
+//! `--target thumbv7em-none-eabihf` runs it on the Cortex-M4F `mps2-an386`),
+//! semihosting for output and the exit status, with no allocator:
 //!
 //! 1. the bench messages of `../shared/bench-msgs/` are decoded, validated
 //!    and re-encoded byte for byte ([`bench`]);
@@ -34,7 +35,14 @@ use diameter_core::peer;
 #[entry]
 fn main() -> ! {
     stack::paint();
-    hprintln!("diameter-embassy firmware: Cortex-M4 (QEMU mps2-an386), no allocator");
+    hprintln!(
+        "diameter-embassy firmware: {}, no allocator",
+        if cfg!(target_abi = "eabihf") {
+            "Cortex-M4F (QEMU mps2-an386)"
+        } else {
+            "Cortex-M3 (QEMU mps2-an385)"
+        }
+    );
     #[cfg(not(feature = "client-only"))]
     let codec = {
         hprintln!("bench messages: decode, validate, re-encode");
