@@ -143,12 +143,17 @@ impl FreeDiameter {
             // about once in five starts while tshark runs). Adopt the
             // daemon if it runs with our configuration.
             let conf = fd.dir.join("freeDiameter.conf");
-            let pid = Command::new("pgrep")
-                .args(["-f", &format!("freeDiameterd -c {}", conf.display())])
-                .output()
-                .ok()
-                .and_then(|o| String::from_utf8(o.stdout).ok())
-                .and_then(|s| s.lines().next().map(str::to_owned));
+            let want = format!("freeDiameterd -c {}", conf.display());
+            let pid = fs::read_dir("/proc")
+                .into_iter()
+                .flatten()
+                .flatten()
+                .find(|e| {
+                    fs::read(e.path().join("cmdline")).is_ok_and(|c| {
+                        String::from_utf8_lossy(&c).replace('\0', " ").trim_end() == want
+                    })
+                })
+                .map(|e| e.file_name().to_string_lossy().into_owned());
             let Some(pid) = pid else {
                 panic!(
                     "freeDiameter did not start: {}",
