@@ -70,6 +70,49 @@ step "no-alloc firmware build: #![no_std] #![no_main] thumbv7em-none-eabihf, no 
 step "no-alloc firmware build with defmt"
 (cd firmware-check && cargo build --release --quiet --features defmt)
 
+step "diameter-embassy: nothing that needs std in its dependency tree; defmt only behind its feature"
+tree=$(cargo tree -p diameter-embassy -e normal --prefix none -f '{p} [{f}]')
+if grep -E '[[,](std|alloc)[],]|^(std|alloc|libc|tokio|mio|socket2|futures-executor|embassy-net-tuntap) ' <<<"$tree"; then
+  die "diameter-embassy's normal dependency tree has the std/alloc users above (cargo tree -p diameter-embassy -e normal -f '{p} [{f}]')"
+fi
+grep -q '^defmt ' <<<"$tree" && die "defmt is in diameter-embassy's tree without the defmt feature"
+cargo tree -p diameter-embassy -e normal --prefix none --features defmt | grep -q '^defmt ' \
+  || die "the defmt feature of diameter-embassy does not bring defmt"
+cargo tree --workspace -e normal,dev,build --prefix none | grep -q '^defmt ' \
+  && die "defmt is enabled in the workspace's host build (host tests must not log with defmt)"
+
+step "diameter-embassy for thumbv7em-none-eabihf (no std: anything needing it fails to build), with and without defmt"
+cargo build -p diameter-embassy --target thumbv7em-none-eabihf --quiet
+cargo build -p diameter-embassy --target thumbv7em-none-eabihf --no-default-features --features medium-ip,defmt --quiet
+
+step "diameter-embassy firmware in QEMU (Cortex-M3, mps2-an385): bench messages round trip and the prepaid call, exit status checked"
+rustup target add thumbv7m-none-eabi >/dev/null
+if ! command -v qemu-system-arm >/dev/null; then
+  [ "$(id -u)" = 0 ] || die "qemu-system-arm is missing: run 'sudo apt-get install qemu-system-arm' first"
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq qemu-system-arm >/dev/null
+fi
+command -v qemu-system-arm >/dev/null || die "qemu-system-arm still missing after apt-get"
+(cd transport-embassy/firmware && cargo fmt -- --check && cargo clippy --release --quiet -- -D warnings \
+  && cargo clippy --release --quiet --features client-only -- -D warnings) || die "firmware: rustfmt or clippy"
+(cd transport-embassy/firmware && cargo build --release --quiet) || die "firmware build"
+if ! (cd transport-embassy/firmware && timeout 300 cargo run --release --quiet) 2>&1 | tee target/firmware-qemu.txt; then
+  die "the firmware in QEMU failed or exited with a non-zero status (see above)"
+fi
+grep -q '^RESULT PASS$' target/firmware-qemu.txt || die "the firmware did not print RESULT PASS"
+step "diameter-embassy firmware on a Cortex-M4F too (thumbv7em-none-eabihf, QEMU mps2-an386)"
+(cd transport-embassy/firmware && timeout 300 cargo run --release --quiet --target thumbv7em-none-eabihf) >/dev/null \
+  || die "the firmware on mps2-an386 failed (cd transport-embassy/firmware && cargo run --release --target thumbv7em-none-eabihf)"
+step "diameter-embassy footprint (numbers of BENCHMARKS.md, scripts/embassy-footprint.sh)"
+timeout 600 bash scripts/embassy-footprint.sh || die "scripts/embassy-footprint.sh failed"
+
+step "diameter-embassy over a real kernel link (#[ignore]d tests: TAP device in a test-made network namespace, freeDiameter and the diameter-tokio server, tshark)"
+[ "$(id -u)" = 0 ] || die "the TAP tests need root (a network namespace and a TAP device): run scripts/test.sh as root"
+if ! cargo test -p diameter-embassy -- --ignored 2>&1 | tee target/tap-output.txt; then
+  die "the diameter-embassy TAP tests failed (cargo test -p diameter-embassy -- --ignored)"
+fi
+grep -qE "test result: ok\. [1-9][0-9]* passed" target/tap-output.txt || die "the diameter-embassy TAP tests did not run"
+
 step "benches compile (run them with: cargo bench -p diameter-benches)"
 cargo bench -p diameter-benches --no-run --quiet
 step "codec bench count mode runs every row once (numbers: scripts/codec-instructions.sh)"
