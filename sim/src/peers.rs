@@ -105,6 +105,21 @@ impl FreeDiameter {
             if out.status.success() {
                 return FreeDiameter { dir, port };
             }
+            // The script can take a starting daemon for dead (it reads
+            // /proc/PID/comm, which is still `setsid` until the exec):
+            // adopt the daemon if it runs with this configuration and
+            // listens, rather than leave it running behind the test.
+            if let Some(pid) = daemon_of(&dir) {
+                let _ = std::fs::write(dir.join("freeDiameterd.pid"), format!("{pid}\n"));
+                let fd = FreeDiameter {
+                    dir: dir.clone(),
+                    port,
+                };
+                if listens(port) {
+                    return fd;
+                }
+                drop(fd);
+            }
             last = String::from_utf8_lossy(&out.stderr).into_owned();
             std::thread::sleep(Duration::from_secs(1));
         }
@@ -137,6 +152,32 @@ impl FreeDiameter {
             .arg(&self.dir)
             .output();
     }
+}
+
+/// The pid of the freeDiameterd running with `dir`'s configuration.
+fn daemon_of(dir: &Path) -> Option<u32> {
+    let want = format!(
+        "freeDiameterd -c {}",
+        dir.join("freeDiameter.conf").display()
+    );
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+        let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        (cmdline.trim_end() == want).then_some(pid)
+    })
+}
+
+/// Whether something accepts connections on loopback `port` (10 s at most).
+fn listens(port: u16) -> bool {
+    let end = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < end {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
 }
 
 impl Drop for FreeDiameter {
