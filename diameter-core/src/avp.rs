@@ -191,6 +191,42 @@ impl<'a> Avp<'a> {
         AvpIter::with_offset(self.data(), self.offset as usize + self.hdr as usize)
     }
 
+    /// The AVP at the start of `buf` and the bytes it occupies with its
+    /// padding, if its header is well formed and it fits, padding included
+    /// (the checks of [`AvpIter`]).
+    #[inline(always)]
+    fn parse_well_formed(buf: &'a [u8], offset: usize) -> Option<(Avp<'a>, usize)> {
+        // The checks of `parse`, as one flag, so that the hot loop carries
+        // no error value; `parse` says what is wrong when this says no.
+        let head: &[u8; 8] = buf.first_chunk()?;
+        let code = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
+        let word = u32::from_be_bytes([head[4], head[5], head[6], head[7]]);
+        let flags = AvpFlags((word >> 24) as u8);
+        let len = (word & 0xff_ffff) as usize;
+        let (hdr, vendor) = if flags.is_vendor() {
+            let v: &[u8; 12] = buf.first_chunk()?;
+            (
+                AVP_HEADER_LEN_VENDOR,
+                u32::from_be_bytes([v[8], v[9], v[10], v[11]]),
+            )
+        } else {
+            (AVP_HEADER_LEN, 0)
+        };
+        let step = padded(len);
+        if len < hdr || step > buf.len() {
+            return None;
+        }
+        let avp = Avp {
+            code,
+            flags,
+            vendor,
+            offset: offset as u32,
+            hdr: hdr as u8,
+            raw: buf.get(..len)?,
+        };
+        Some((avp, step))
+    }
+
     /// Decode one AVP from the start of `buf`. Returns the AVP and the number
     /// of bytes it occupies including padding (which may run past `buf` for
     /// the last AVP of an unpadded buffer; callers check). `offset` is the
@@ -332,20 +368,28 @@ impl<'a> Iterator for AvpIter<'a> {
         if rest.is_empty() {
             return None;
         }
-        match Avp::parse(rest, self.base + self.pos) {
-            Ok((avp, step)) if step <= rest.len() => {
+        let offset = self.base + self.pos;
+        match Avp::parse_well_formed(rest, offset) {
+            Some((avp, step)) => {
                 self.pos += step;
                 Some(Ok(avp))
             }
-            Ok((avp, _)) => {
+            None => {
                 self.pos = self.buf.len();
-                Some(Err(avp.error(ErrorKind::InvalidAvpLength)))
-            }
-            Err(e) => {
-                self.pos = self.buf.len();
-                Some(Err(e))
+                Some(Err(malformed(rest, offset)))
             }
         }
+    }
+}
+
+/// The error [`AvpIter`] reports for the malformed AVP at the start of
+/// `rest` (out of the hot loop: it is built only on failure).
+#[cold]
+#[inline(never)]
+fn malformed(rest: &[u8], offset: usize) -> Error {
+    match Avp::parse(rest, offset) {
+        Ok((avp, _)) => avp.error(ErrorKind::InvalidAvpLength),
+        Err(e) => e,
     }
 }
 

@@ -494,16 +494,24 @@ enum Required {
     AnswerMessage,
 }
 
+/// The flag rules of `info` and, in strict mode, the reserved bits (3009).
+#[inline(always)]
 fn check_flags(avp: &Avp<'_>, info: Option<&AvpInfo>, config: &ParseConfig) -> Result<(), Error> {
-    if config.strict_reserved_bits && avp.flags().0 & crate::AvpFlags::RESERVED.0 != 0 {
-        return Err(avp.error(ErrorKind::InvalidAvpBits));
-    }
-    if let Some(info) = info {
-        if !info.flags.accepts(avp.flags()) {
-            return Err(avp.error(ErrorKind::InvalidAvpBits));
-        }
+    let reserved = config.strict_reserved_bits & (avp.flags().0 & crate::AvpFlags::RESERVED.0 != 0);
+    let rules = match info {
+        Some(info) => info.flags.accepts(avp.flags()),
+        None => true,
+    };
+    if reserved | !rules {
+        return Err(bad_bits(avp));
     }
     Ok(())
+}
+
+#[cold]
+#[inline(never)]
+fn bad_bits(avp: &Avp<'_>) -> Error {
+    avp.error(ErrorKind::InvalidAvpBits)
 }
 
 /// Walk every AVP header of `set`, descending into Grouped AVPs known to

@@ -115,15 +115,18 @@ impl FlagRules {
     /// M bit; an M bit where the RFC says MUST NOT is rejected. The P bit is
     /// ignored on receipt: RFC 6733 dropped end-to-end security, and 3GPP
     /// dictionaries still say "P may"; encoders never set it.
+    #[inline(always)]
     pub const fn accepts(&self, flags: AvpFlags) -> bool {
-        const fn ok(rule: FlagRule, set: bool, lenient_missing: bool) -> bool {
-            match rule {
-                FlagRule::Must => set || lenient_missing,
-                FlagRule::May => true,
-                FlagRule::MustNot => !set,
-            }
-        }
-        ok(self.v, flags.is_vendor(), false) && ok(self.m, flags.is_mandatory(), true)
+        // Branch-free: this runs for every AVP received.
+        let v = flags.is_vendor();
+        let v_ok = match self.v {
+            FlagRule::Must => v,
+            FlagRule::May => true,
+            FlagRule::MustNot => !v,
+        };
+        // A missing M bit where it must be set is accepted (lenient, see above).
+        let m_ok = !(flags.is_mandatory() & matches!(self.m, FlagRule::MustNot));
+        v_ok & m_ok
     }
 }
 
