@@ -16,6 +16,8 @@
 //! - [`server`]: the built-in charging server (a diameter-tokio node on
 //!   the diameter-cc server sessions and [`charging`]).
 //! - [`ladder`]: the message ladder of `diameter call`.
+//! - [`tls`]: TLS at connect (RFC 6733 §2.1): PEM certificates and keys,
+//!   the shared client flags, the throw-away certificate of `call --tls`.
 //! - [`commands`]: the subcommands' arguments and `run` functions.
 //!
 //! The value type and the name look-ups are in the library crates
@@ -31,4 +33,5 @@ pub mod json;
 pub mod ladder;
 pub mod pcap;
 pub mod server;
+pub mod tls;
 pub mod tree;

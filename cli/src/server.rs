@@ -2,7 +2,8 @@
 //! credit control (RFC 8506) and accounting (RFC 6733 §9) on diameter-cc's
 //! server sessions, rated and recorded by [`crate::charging::Charging`].
 //! `diameter serve` runs it on its own; `diameter call` without `--peer`
-//! runs it in the same process on a free loopback port.
+//! runs it in the same process on a free loopback port. Either listens on
+//! plain TCP or, given [`ServerOptions::tls`], TLS.
 //!
 //! Every protocol decision is the server sessions' (grants, duplicates,
 //! Tcc, the Abort-Session-Request sent when a client keeps a session
@@ -10,6 +11,7 @@
 //! events.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use diameter_cc::endpoint::EndpointConfig;
@@ -18,13 +20,14 @@ use diameter_cc::server::credit_control::CcServerConfig;
 use diameter_cc::session::WallClock;
 use diameter_cc::CreditControl;
 use diameter_core::peer::{App, LocalIdentity, Pattern, PeerConfig};
+use diameter_tokio::rustls::ServerConfig;
 use diameter_tokio::{Direction, Node, NodeEvent};
 
 use crate::charging::{Charging, ChargingConfig};
 use crate::commands::Failure;
 
 /// How to run the server.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ServerOptions {
     /// Where to listen (port 0: any free port).
     pub listen: SocketAddr,
@@ -48,6 +51,10 @@ pub struct ServerOptions {
     /// Room for 64 peers and 4,096 sessions (`serve`); false: 4 peers and
     /// 64 sessions, quicker to start (the in-process server of `call`).
     pub large: bool,
+    /// Listen with TLS (RFC 6733 §2.1: the handshake first) with these
+    /// settings ([`crate::tls::server_config`], [`crate::tls::throwaway`]);
+    /// `None`: plain TCP.
+    pub tls: Option<Arc<ServerConfig>>,
 }
 
 impl ServerOptions {
@@ -66,6 +73,7 @@ impl ServerOptions {
             allow_hosts: Vec::new(),
             dump: false,
             large: true,
+            tls: None,
         }
     }
 }
@@ -135,6 +143,9 @@ pub async fn start(opts: &ServerOptions) -> Result<Server, Failure> {
         .accounting(acct, sink)
         .listen(opts.listen)
         .clock_speed(opts.speed);
+    if let Some(tls) = &opts.tls {
+        builder = builder.tls_server(tls.clone());
+    }
     if opts.dump {
         builder = builder.tap(|dir, addr, bytes| {
             let (tree, _) = crate::tree::render(bytes, &CreditControl, Default::default());

@@ -21,13 +21,14 @@ use diameter_cc::endpoint::EndpointConfig;
 use diameter_cc::session::{session_id, session_id_from, WallClock};
 use diameter_core::peer::PeerConfig;
 use diameter_core::Message;
-use diameter_tokio::{Authorization, Direction, Limits, Node, Target};
+use diameter_tokio::{Authorization, Direction, Limits, Node};
 use hdrhistogram::Histogram;
 use serde_json::json;
 
 use super::call::{connect_failure, finish, resolve, talk, Cut, Ended, Scenario};
 use super::{runtime, say, Failure, Status};
 use crate::server::{self, identity, unix_now, ServerOptions};
+use crate::tls::{self, ClientTls, ClientTlsArgs};
 
 /// Arguments of `diameter bench`.
 #[derive(Debug, Args)]
@@ -36,9 +37,12 @@ use crate::server::{self, identity, unix_now, ServerOptions};
   diameter bench --sessions 5000 --rate 0 --balance 100000000   # never short of credit
   diameter bench --peer 127.0.0.1:3868 --sessions 10000 --rate 500 --scenario accounting
   diameter bench --peer 127.0.0.1:3868 --peer 127.0.0.1:3869 --sessions 1000 --rate 0 --json
+  diameter bench --tls --sessions 1000 --rate 200               # the built-in server, TLS
+  diameter bench --peer ocs.example.net:3868 --tls-ca ca.pem --sessions 1000
 
 With several --peer, calls are spread over them in turn (one connection
-each). --rate 0 starts every call at once. Exit status: 0 every call was
+each; with --tls-ca, TLS to each, checked for --tls-name or its host).
+--rate 0 starts every call at once. Exit status: 0 every call was
 played (whatever was granted), 1 some calls failed (no answer...), 2 the
 benchmark could not run.")]
 pub struct BenchArgs {
@@ -96,6 +100,9 @@ pub struct BenchArgs {
     /// Seconds to wait for connections and for each answer.
     #[arg(long, default_value_t = 10, value_name = "SECS")]
     pub timeout: u64,
+    /// TLS (as `diameter call`).
+    #[command(flatten)]
+    pub tls: ClientTlsArgs,
 }
 
 /// Run `diameter bench`.
@@ -168,7 +175,7 @@ async fn bench(args: &BenchArgs) -> Result<Status, Failure> {
 
     let mut _tmp = None;
     let mut builtin = None;
-    let addrs: Vec<SocketAddr> = if args.peer.is_empty() {
+    let (addrs, tls): (Vec<SocketAddr>, Vec<Option<ClientTls>>) = if args.peer.is_empty() {
         let url = match &args.db {
             Some(u) => u.clone(),
             None => {
@@ -179,23 +186,37 @@ async fn bench(args: &BenchArgs) -> Result<Status, Failure> {
                 url
             }
         };
-        let opts = ServerOptions {
+        let mut opts = ServerOptions {
             speed,
             instance: "bench".into(),
             ..ServerOptions::new(SocketAddr::from(([127, 0, 0, 1], 0)), &url)
         };
+        let mut client_tls = None;
+        if args.tls.enabled() {
+            let (server, client) = tls::throwaway(&opts.origin_host)?;
+            opts.tls = Some(server);
+            client_tls = Some(client);
+        }
         let mut srv = server::start(&opts).await?;
         if let Some(b) = args.balance {
             srv.db.put_subscriber(&args.from, "default", b)?;
         }
         let a = srv.node.local_addrs()[0];
         builtin = Some(srv);
-        vec![a]
+        (vec![a], vec![client_tls])
     } else {
-        args.peer
+        let config = args.tls.peer_config()?;
+        let addrs = args
+            .peer
             .iter()
             .map(|p| resolve(p))
-            .collect::<Result<_, _>>()?
+            .collect::<Result<_, _>>()?;
+        let tls = args
+            .peer
+            .iter()
+            .map(|p| args.tls.for_peer(config.as_ref(), p))
+            .collect();
+        (addrs, tls)
     };
 
     let wire = Arc::new(Wire {
@@ -231,8 +252,8 @@ async fn bench(args: &BenchArgs) -> Result<Status, Failure> {
             }
         }
         let w = wire.clone();
-        let node = Node::builder(config)
-            .connect_to(Target::new(*addr))
+        let node = tls::client_builder(Node::builder(config), tls[i].as_ref())
+            .connect_to(tls::target(*addr, tls[i].as_ref()))
             .clock_speed(speed)
             .limits(Limits {
                 connect_timeout: timeout,
@@ -244,7 +265,7 @@ async fn bench(args: &BenchArgs) -> Result<Status, Failure> {
             .await
             .map_err(|e| Failure(e.to_string()))?;
         if let Err(e) = node.wait_open(timeout + Duration::from_secs(1)).await {
-            return Err(Failure(connect_failure(&e)));
+            return Err(Failure(connect_failure(&e, tls[i].is_some())));
         }
         nodes.push(node);
     }

@@ -1,6 +1,6 @@
 //! `diameter call`: play the SIP-proxy side of a charged call
-//! (SCENARIOS.md: prepaid, postpaid, accounting) over TCP, print the
-//! message ladder and a summary.
+//! (SCENARIOS.md: prepaid, postpaid, accounting) over TCP or TLS (see
+//! [`crate::tls`]), print the message ladder and a summary.
 //!
 //! The call is driven by diameter-tokio's [`Call`] (the diameter-cc client
 //! session machines decide every message); this module only plays the
@@ -22,12 +22,13 @@ use diameter_cc::session::{session_id, WallClock};
 use diameter_cc::CreditControl;
 use diameter_core::dict::base::TerminationCause;
 use diameter_core::peer::PeerConfig;
-use diameter_tokio::{Authorization, Call, Direction, Limits, Node, Target};
+use diameter_tokio::{Authorization, Call, Direction, Limits, Node};
 use serde_json::json;
 
 use super::{runtime, say, Failure, Status};
 use crate::ladder::Entry;
 use crate::server::{self, identity, unix_now, ServerOptions};
+use crate::tls::{self, ClientTlsArgs};
 
 /// Which scenario of SCENARIOS.md to play.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -59,12 +60,22 @@ impl Scenario {
   diameter call --scenario accounting --dur 67 --speed 20 --json
   diameter call --scenario prepaid --peer 127.0.0.1:3868 --origin-host client.diameter.test \\
       --realm diameter.test --service-context voice@OsipsDiamCCR --dur 67
+  diameter call --tls --scenario prepaid --dur 67 --speed 20        # over TLS
+  diameter call --peer ocs.example.net:3868 --tls-ca ca.pem --scenario prepaid
+  diameter call --peer 10.0.0.5:3868 --tls-ca ca.pem --tls-name ocs.example.net
 
 Without --peer the built-in charging server runs in this process on a free
 loopback port (a fresh demo database unless --db is given) and the call
-goes to it over a real TCP connection. Exit status: 0 the call was played
-(whatever the charging system decided: the summary says), 2 it could not
-be (no connection, CEA rejection, no answer, bad database URL).")]
+goes to it over a real TCP connection; with --tls, over TLS, the server
+holding a throw-away self-signed certificate made at start. With --peer,
+TLS is on with --tls-ca FILE.pem (the CAs to trust); the peer's
+certificate must be valid for --tls-name, or else the host of --peer (for
+an IP address, as an IP subjectAltName).
+
+Exit status: 0 the call was played (whatever the charging system decided:
+the summary says), 2 it could not be (no connection, TLS handshake
+failure, CEA rejection, no answer, bad database URL, bad certificate
+file).")]
 pub struct CallArgs {
     /// The scenario to play.
     #[arg(long, value_enum, default_value = "prepaid")]
@@ -117,6 +128,9 @@ pub struct CallArgs {
     /// `debug`: print every message in full (to stderr) besides the ladder.
     #[arg(long, default_value = "info", value_name = "LEVEL")]
     pub log: String,
+    /// TLS.
+    #[command(flatten)]
+    pub tls: ClientTlsArgs,
 }
 
 /// Run `diameter call`.
@@ -169,15 +183,24 @@ pub(crate) fn resolve(peer: &str) -> Result<SocketAddr, Failure> {
         .ok_or_else(|| Failure(format!("bad --peer {peer:?}: no address")))
 }
 
-/// "no peer opened: ADDR: why" (the address once).
-pub(crate) fn connect_failure(e: &diameter_tokio::ConnectError) -> String {
+/// "no peer opened: ADDR: why" (the address once), with a hint when the
+/// cause is likely a TLS setting (`tls`: we connected with TLS).
+pub(crate) fn connect_failure(e: &diameter_tokio::ConnectError, tls: bool) -> String {
     let parts: Vec<String> = e
         .targets
         .iter()
         .map(|(addr, why)| {
             let why = why.as_deref().unwrap_or("no answer in time");
             let prefix = format!("{addr}: ");
-            format!("{addr}: {}", why.strip_prefix(&prefix).unwrap_or(why))
+            let why = why.strip_prefix(&prefix).unwrap_or(why);
+            let hint = if why.contains("CertificateRequired") {
+                " (the peer wants a client certificate: give --tls-cert and --tls-key)"
+            } else if !tls && why.contains("stream is not Diameter") {
+                " (a TLS listener? then give --tls-ca)"
+            } else {
+                ""
+            };
+            format!("{addr}: {why}{hint}")
         })
         .collect();
     format!("no peer opened: {}", parts.join("; "))
@@ -220,8 +243,11 @@ async fn call(args: &CallArgs) -> Result<Status, Failure> {
 
     // The built-in server, unless told where to go.
     let mut _tmp = None;
-    let (addr, mut builtin) = match &args.peer {
-        Some(p) => (resolve(p)?, None),
+    let (addr, mut builtin, tls) = match &args.peer {
+        Some(p) => {
+            let config = args.tls.peer_config()?;
+            (resolve(p)?, None, args.tls.for_peer(config.as_ref(), p))
+        }
         None => {
             let url = match &args.db {
                 Some(u) => u.clone(),
@@ -233,15 +259,21 @@ async fn call(args: &CallArgs) -> Result<Status, Failure> {
                     url
                 }
             };
-            let opts = ServerOptions {
+            let mut opts = ServerOptions {
                 speed,
                 instance: "call".into(),
                 large: false,
                 ..ServerOptions::new(SocketAddr::from(([127, 0, 0, 1], 0)), &url)
             };
+            let mut client_tls = None;
+            if args.tls.enabled() {
+                let (server, client) = tls::throwaway(&opts.origin_host)?;
+                opts.tls = Some(server);
+                client_tls = Some(client);
+            }
             let srv = server::start(&opts).await?;
             let addr = srv.node.local_addrs()[0];
-            (addr, Some(srv))
+            (addr, Some(srv), client_tls)
         }
     };
     let before = match &mut builtin {
@@ -299,9 +331,19 @@ async fn call(args: &CallArgs) -> Result<Status, Failure> {
     let json = args.json;
     let debug = args.log.eq_ignore_ascii_case("debug");
     if !json {
+        let over = match &tls {
+            Some(t) if builtin.is_some() => {
+                format!(" over TLS (throw-away certificate for {})", t.name)
+            }
+            Some(t) => format!(" over TLS (certificate checked for {})", t.name),
+            None => String::new(),
+        };
         let to = match &builtin {
-            Some(s) => format!("the built-in server on {addr} (database {})", s.db.url()),
-            None => addr.to_string(),
+            Some(s) => format!(
+                "the built-in server on {addr}{over} (database {})",
+                s.db.url()
+            ),
+            None => format!("{addr}{over}"),
         };
         say(&format!(
             "{} call {} -> {}, {} s{}, to {to}",
@@ -319,8 +361,8 @@ async fn call(args: &CallArgs) -> Result<Status, Failure> {
     let tap_entries = entries.clone();
     // The ladder's time 0: our first connection attempt.
     clock.start = std::time::Instant::now();
-    let node = Node::builder(config)
-        .connect_to(Target::new(addr))
+    let node = tls::client_builder(Node::builder(config), tls.as_ref())
+        .connect_to(tls::target(addr, tls.as_ref()))
         .clock_speed(speed)
         .limits(Limits {
             connect_timeout: timeout,
@@ -343,7 +385,7 @@ async fn call(args: &CallArgs) -> Result<Status, Failure> {
         .map_err(|e| Failure(e.to_string()))?;
     if let Err(e) = node.wait_open(timeout + Duration::from_secs(1)).await {
         node.shutdown(Duration::from_millis(100)).await;
-        return Err(Failure(connect_failure(&e)));
+        return Err(Failure(connect_failure(&e, tls.is_some())));
     }
 
     let parties = Parties::new(&args.from, &args.to)
@@ -484,6 +526,7 @@ async fn call(args: &CallArgs) -> Result<Status, Failure> {
         let summary = json!({
             "event": "summary",
             "scenario": args.scenario.name(),
+            "tls": tls.is_some(),
             "session_id": sid,
             "from": args.from,
             "to": args.to,
@@ -509,7 +552,12 @@ async fn call(args: &CallArgs) -> Result<Status, Failure> {
         });
         say(&summary.to_string());
     } else {
-        say(&format!("summary of {} ({})", sid, args.scenario.name()));
+        say(&format!(
+            "summary of {} ({}{})",
+            sid,
+            args.scenario.name(),
+            if tls.is_some() { ", over TLS" } else { "" }
+        ));
         if args.scenario == Scenario::Prepaid {
             say(&format!(
                 "  granted  {}",

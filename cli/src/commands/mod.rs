@@ -1,8 +1,9 @@
 //! The subcommands of `diameter`: each module has its `clap` arguments
 //! and a `run` that returns the exit status or a one-line error.
 //!
-//! `call` and `serve` run on diameter-tokio (a runtime of their own, see
-//! [`runtime`]) and print line by line as things happen ([`say`]);
+//! `call`, `serve`, `send` and `bench` run on diameter-tokio (a runtime of
+//! their own, see [`runtime`]), over TCP or TLS ([`crate::tls`]), and
+//! print line by line as things happen ([`say`]);
 //! `decode` and `encode` write to the output they are given.
 
 use std::io::Write;
@@ -22,7 +23,7 @@ pub mod serve;
     name = "diameter",
     version,
     about = "Diameter (RFC 6733, RFC 8506) on the command line: charged calls, a charging server, load tests, one-off requests, decode, encode",
-    after_help = "Examples:\n  diameter call --scenario prepaid --from 1001 --to 1002 --dur 67 --speed 20\n  diameter serve --listen 127.0.0.1:3868 --db sqlite:charging.db\n  diameter call --peer 127.0.0.1:3868 --scenario accounting\n  diameter decode ../shared/bench-msgs/ccr-i.hex\n  diameter decode --pcap capture.pcapng --port 3868\n  diameter decode --json msg.hex | diameter encode"
+    after_help = "Examples:\n  diameter call --scenario prepaid --from 1001 --to 1002 --dur 67 --speed 20\n  diameter call --tls --scenario prepaid --dur 67 --speed 20\n  diameter serve --listen 127.0.0.1:3868 --db sqlite:charging.db\n  diameter call --peer 127.0.0.1:3868 --scenario accounting\n  diameter decode ../shared/bench-msgs/ccr-i.hex\n  diameter decode --pcap capture.pcapng --port 3868\n  diameter decode --json msg.hex | diameter encode"
 )]
 pub struct Cli {
     /// What to do.

@@ -12,7 +12,7 @@ use diameter_cc::endpoint::EndpointConfig;
 use diameter_cc::session::WallClock;
 use diameter_cc::CreditControl;
 use diameter_core::peer::PeerConfig;
-use diameter_tokio::{Direction, Limits, Node, RequestError, Target};
+use diameter_tokio::{Direction, Limits, Node, RequestError};
 
 use super::call::connect_failure;
 use super::{runtime, say, Failure, Status};
@@ -20,6 +20,7 @@ use crate::input::read_input;
 use crate::json::{json_to_message, message_to_json, read_documents};
 use crate::ladder::Entry;
 use crate::server::{self, identity, unix_now, ServerOptions};
+use crate::tls::{self, ClientTlsArgs};
 
 /// Arguments of `diameter send`.
 #[derive(Debug, Args)]
@@ -28,6 +29,7 @@ use crate::server::{self, identity, unix_now, ServerOptions};
   diameter send ccr.json                        # to the built-in server
   diameter send --peer 127.0.0.1:3868 ccr.json
   diameter send --peer 127.0.0.1:3868 --json ccr.json | diameter encode
+  diameter send --peer ocs.example.net:3868 --tls-ca ca.pem ccr.json   # over TLS
 
 Exit status: 0 a 2xxx answer, 1 another answer (printed), 2 no answer.")]
 pub struct SendArgs {
@@ -49,6 +51,9 @@ pub struct SendArgs {
     /// Seconds to wait for the connection and for the answer.
     #[arg(long, default_value_t = 10, value_name = "SECS")]
     pub timeout: u64,
+    /// TLS (as `diameter call`).
+    #[command(flatten)]
+    pub tls: ClientTlsArgs,
 }
 
 /// Run `diameter send`.
@@ -73,20 +78,30 @@ async fn send(args: &SendArgs) -> Result<Status, Failure> {
     let timeout = Duration::from_secs(args.timeout.max(1));
 
     let mut _tmp = None;
-    let (addr, builtin) = match &args.peer {
-        Some(p) => (super::call::resolve(p)?, None),
+    let (addr, builtin, tls) = match &args.peer {
+        Some(p) => {
+            let config = args.tls.peer_config()?;
+            let tls = args.tls.for_peer(config.as_ref(), p);
+            (super::call::resolve(p)?, None, tls)
+        }
         None => {
             let dir = tempfile::tempdir()
                 .map_err(|e| Failure(format!("cannot make a temporary directory: {e}")))?;
             let url = format!("sqlite:{}", dir.path().join("charging.db").display());
             _tmp = Some(dir);
-            let opts = ServerOptions {
+            let mut opts = ServerOptions {
                 instance: "send".into(),
                 large: false,
                 ..ServerOptions::new(SocketAddr::from(([127, 0, 0, 1], 0)), &url)
             };
+            let mut client_tls = None;
+            if args.tls.enabled() {
+                let (server, client) = tls::throwaway(&opts.origin_host)?;
+                opts.tls = Some(server);
+                client_tls = Some(client);
+            }
             let srv = server::start(&opts).await?;
-            (srv.node.local_addrs()[0], Some(srv))
+            (srv.node.local_addrs()[0], Some(srv), client_tls)
         }
     };
 
@@ -94,8 +109,9 @@ async fn send(args: &SendArgs) -> Result<Status, Failure> {
     peer.capabilities_timeout = timeout;
     let start = std::time::Instant::now();
     let json = args.json;
-    let node = Node::builder(EndpointConfig::new(peer, WallClock::new(0)))
-        .connect_to(Target::new(addr))
+    let builder = Node::builder(EndpointConfig::new(peer, WallClock::new(0)));
+    let node = tls::client_builder(builder, tls.as_ref())
+        .connect_to(tls::target(addr, tls.as_ref()))
         .limits(Limits {
             connect_timeout: timeout,
             request_timeout: timeout,
@@ -112,7 +128,7 @@ async fn send(args: &SendArgs) -> Result<Status, Failure> {
         .map_err(|e| Failure(e.to_string()))?;
     if let Err(e) = node.wait_open(timeout + Duration::from_secs(1)).await {
         node.shutdown(Duration::from_millis(100)).await;
-        return Err(Failure(connect_failure(&e)));
+        return Err(Failure(connect_failure(&e, tls.is_some())));
     }
     let result = node.request(request).await;
     node.shutdown(Duration::from_secs(2)).await;

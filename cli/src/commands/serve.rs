@@ -1,6 +1,9 @@
-//! `diameter serve`: the built-in charging server (see [`crate::server`]).
+//! `diameter serve`: the built-in charging server (see [`crate::server`]),
+//! on plain TCP or, with `--tls-cert` and `--tls-key`, TLS (see
+//! [`crate::tls`]).
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use clap::Args;
 use tokio::sync::broadcast::error::RecvError;
@@ -14,11 +17,16 @@ use crate::server::{self, ServerOptions};
   diameter serve
   diameter serve --listen 0.0.0.0:3868 --db sqlite:/var/lib/diameter/charging.db
   diameter serve --listen 127.0.0.1:3869 --db postgres://charging@localhost/charging --instance b
+  diameter serve --listen 0.0.0.0:3868 --tls-cert server-chain.pem --tls-key server-key.pem
+  diameter serve --tls-cert server-chain.pem --tls-key server-key.pem --tls-client-ca clients-ca.pem
 
 The database is created with a demo tariff (0.10 to connect, 0.01 per
 started 6 s) and subscribers 1001 (10.00), 1002 (5.00) and 1003 (0.15)
 when missing. Every accounting record and charge record is committed
-before its answer is sent. Stop with Ctrl-C (DPR to every peer).")]
+before its answer is sent. With --tls-cert every connection starts with
+the TLS handshake (RFC 6733 §2.1; plain TCP clients get nothing); try it
+with `diameter call --peer HOST:PORT --tls-ca ca.pem --tls-name NAME`.
+Stop with Ctrl-C (DPR to every peer).")]
 pub struct ServeArgs {
     /// Where to listen (port 0: any free port; the first line printed says
     /// which).
@@ -56,6 +64,17 @@ pub struct ServeArgs {
     /// `debug`: print every message in and out in full (to stderr).
     #[arg(long, default_value = "info", value_name = "LEVEL")]
     pub log: String,
+    /// Listen with TLS: our certificate chain (PEM, our own certificate
+    /// first, then any intermediates).
+    #[arg(long, value_name = "FILE.pem", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE.pem", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Require a client certificate signed by one of the CAs in this PEM
+    /// file (TLS handshakes without one fail).
+    #[arg(long, value_name = "FILE.pem", requires = "tls_cert")]
+    pub tls_client_ca: Option<PathBuf>,
 }
 
 /// Run `diameter serve` until Ctrl-C or SIGTERM.
@@ -64,6 +83,14 @@ pub fn run(args: &ServeArgs) -> Result<Status, Failure> {
 }
 
 async fn serve(args: &ServeArgs) -> Result<Status, Failure> {
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(c), Some(k)) => Some(crate::tls::server_config(
+            c,
+            k,
+            args.tls_client_ca.as_deref(),
+        )?),
+        _ => None,
+    };
     let opts = ServerOptions {
         origin_host: args.origin_host.clone(),
         realm: args.realm.clone(),
@@ -72,6 +99,7 @@ async fn serve(args: &ServeArgs) -> Result<Status, Failure> {
         interim: args.interim,
         allow_hosts: args.allow_host.clone(),
         dump: args.log.eq_ignore_ascii_case("debug"),
+        tls,
         ..ServerOptions::new(args.listen, &args.db)
     };
     let srv = server::start(&opts).await?;
@@ -82,8 +110,13 @@ async fn serve(args: &ServeArgs) -> Result<Status, Failure> {
         .iter()
         .map(|a| a.to_string())
         .collect();
+    let tls = match (&args.tls_cert, &args.tls_client_ca) {
+        (None, _) => "",
+        (Some(_), None) => " with TLS",
+        (Some(_), Some(_)) => " with TLS (client certificates required)",
+    };
     say(&format!(
-        "listening on {} as {} ({}), database {}",
+        "listening on {}{tls} as {} ({}), database {}",
         addrs.join(", "),
         args.origin_host,
         args.realm,

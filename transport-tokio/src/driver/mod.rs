@@ -14,7 +14,7 @@ pub(crate) mod conn;
 pub(crate) mod ep;
 mod requests;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -220,6 +220,11 @@ pub(crate) struct Driver {
     targets: HashMap<PeerHandle, TargetSlot>,
     conns: HashMap<PeerHandle, Conn>,
     connecting: HashMap<PeerHandle, (u64, JoinHandle<()>)>,
+    /// Peers open now (Up seen, Down not yet).
+    up: HashSet<PeerHandle>,
+    /// Targets whose connection closed before the capabilities exchange
+    /// ended: why, for [`crate::Node::wait_open`] when the peer goes down.
+    closed_early: HashMap<PeerHandle, String>,
     next_serial: u64,
     requests: requests::Requests,
     sessions: HashMap<SessionHandle, mpsc::UnboundedSender<SessionEvent>>,
@@ -298,6 +303,8 @@ impl Driver {
             targets,
             conns: HashMap::new(),
             connecting: HashMap::new(),
+            up: HashSet::new(),
+            closed_early: HashMap::new(),
             next_serial: 0,
             requests: requests::Requests::default(),
             sessions: HashMap::new(),
@@ -516,6 +523,8 @@ impl Driver {
                 let host = ep.peer_host(peer).unwrap_or_default();
                 let addr = self.conns.get(&peer).and_then(|c| c.remote);
                 tracing::info!(peer = peer.index(), %host, ?addr, "peer open");
+                self.up.insert(peer);
+                self.closed_early.remove(&peer);
                 self.shared.status.send_modify(|s| s.open += 1);
                 let _ = self
                     .shared
@@ -553,21 +562,25 @@ impl Driver {
     }
 
     /// Bookkeeping when a peer goes down: open count, the reason for
-    /// [`crate::Node::wait_open`].
+    /// [`crate::Node::wait_open`] when it never opened (a failed connect
+    /// has set it already).
     fn peer_down(&mut self, peer: PeerHandle, reason: DownReason) {
-        let was_open = !matches!(
-            reason,
-            DownReason::CapabilitiesRejected(_) | DownReason::CapabilitiesTimeout
-        );
+        let was_open = self.up.remove(&peer);
+        let closed_early = self.closed_early.remove(&peer);
+        let why = match (was_open, reason) {
+            (true, _) => None,
+            (false, DownReason::CapabilitiesRejected(_) | DownReason::CapabilitiesTimeout) => {
+                Some(describe_down(reason))
+            }
+            (false, _) => closed_early,
+        };
         let index = self.targets.get(&peer).map(|t| t.index);
         self.shared.status.send_modify(|s| {
             if was_open {
                 s.open = s.open.saturating_sub(1);
             }
-            if let Some(t) = index.and_then(|i| s.targets.get_mut(i)) {
-                if !was_open {
-                    t.last_error = Some(describe_down(reason));
-                }
+            if let (Some(t), Some(why)) = (index.and_then(|i| s.targets.get_mut(i)), why) {
+                t.last_error = Some(why);
             }
         });
     }
@@ -614,6 +627,7 @@ impl Driver {
         let addr = t.target.addr;
         let index = t.index;
         let tls_name = t.target.tls_server_name.clone();
+        self.closed_early.remove(&peer);
         let serial = self.serial();
         let conn = ConnId { peer, serial };
         let connector = self.connector.clone();
@@ -695,6 +709,17 @@ impl Driver {
             c.writer.abort();
         }
         drop(c.tx);
+        if self.targets.contains_key(&peer) && !self.up.contains(&peer) {
+            // Closed before the CEA: a TLS server refusing our
+            // certificate, a plain connection to a TLS listener...
+            let why = match &reason {
+                CloseReason::Closed => "connection closed by the peer before the CEA".to_string(),
+                CloseReason::Io(e) | CloseReason::Limit(e) => {
+                    format!("connection closed before the CEA: {e}")
+                }
+            };
+            self.closed_early.insert(peer, why);
+        }
         if let CloseReason::Limit(what) = reason {
             tracing::warn!(peer = peer.index(), remote = ?c.remote, %what, "closing the connection");
             Counters::add(&self.shared.counters.closed_by_limits, 1);
