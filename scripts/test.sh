@@ -12,9 +12,17 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$(pwd)
 shared="$root/../shared"
 
-step() { printf '\n==> %s\n' "$*"; }
-die() { printf '\nFAIL: %s\n' "$*" >&2; exit 1; }
 t_start=$(date +%s)
+t_step=$t_start
+# Each step says how long the one before it took, so a slow step shows.
+step() {
+  local now
+  now=$(date +%s)
+  [ "$now" = "$t_start" ] || printf '    (%s s; %s s in all)\n' "$((now - t_step))" "$((now - t_start))"
+  t_step=$now
+  printf '\n==> %s\n' "$*"
+}
+die() { printf '\nFAIL: %s\n' "$*" >&2; exit 1; }
 
 step "toolchain: thumbv7em target, clippy, rustfmt"
 command -v rustup >/dev/null || die "rustup is required (https://rustup.rs)"
@@ -129,8 +137,8 @@ TRANSPORT_BENCH=smoke cargo bench -p diameter-benches --bench transport --quiet 
   || die "the transport bench (TRANSPORT_BENCH=smoke) failed"
 
 if [ -z "${QUICK:-}" ]; then
-  step "fuzz smoke run: every target 30 s (scripts/fuzz.sh)"
-  bash scripts/fuzz.sh smoke
+  step "fuzz smoke run: every target 15 s (scripts/fuzz.sh; longer campaigns: bash scripts/fuzz.sh run)"
+  SMOKE_SECS=15 bash scripts/fuzz.sh smoke
 
   step "Miri: diameter-core unit tests (checks the ASCII fast path's unsafe block)"
   rustup toolchain list | grep -q '^nightly' || die "nightly toolchain missing (needed for Miri and cargo-fuzz)"
@@ -138,4 +146,5 @@ if [ -z "${QUICK:-}" ]; then
   (cd diameter-core && cargo +nightly miri test --lib -q 2>&1 | tail -3)
 fi
 
+step "done"
 printf '\nALL CHECKS PASSED in %s s\n' "$(( $(date +%s) - t_start ))"

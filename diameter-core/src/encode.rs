@@ -88,14 +88,16 @@ impl<'b> MessageBuilder<'b> {
     }
 
     /// Reserve an AVP of `data_len` data bytes; write its header and zero its
-    /// padding. Returns the data range, or `None` once the buffer is exhausted.
+    /// padding. Returns the data bytes to fill, or `None` once the buffer is
+    /// exhausted (or the message is in error).
+    #[inline(always)]
     fn reserve(
         &mut self,
         code: u32,
         vendor: Option<u32>,
         flags: AvpFlags,
         data_len: usize,
-    ) -> Option<core::ops::Range<usize>> {
+    ) -> Option<&mut [u8]> {
         let hdr = if vendor.is_some() {
             AVP_HEADER_LEN_VENDOR
         } else {
@@ -103,30 +105,47 @@ impl<'b> MessageBuilder<'b> {
         };
         let len = hdr.saturating_add(data_len);
         if len > MAX_MESSAGE_LEN {
-            self.error = Some(EncodeError::TooLong);
-            return None;
+            return self.too_long();
         }
         let start = self.pos;
         let end = start.saturating_add(padded(len));
         self.pos = end;
-        if self.overflow || self.error.is_some() || end > self.buf.len() {
+        if self.overflow | self.error.is_some() {
             self.overflow = true;
             return None;
         }
-        let out = &mut self.buf[start..end];
+        let Some(out) = self.buf.get_mut(start..end) else {
+            self.overflow = true;
+            return None;
+        };
         let flags = match vendor {
             Some(_) => flags.0 | AvpFlags::VENDOR.0,
             None => flags.0 & !AvpFlags::VENDOR.0,
         };
-        out[..4].copy_from_slice(&code.to_be_bytes());
-        out[4..8].copy_from_slice(&((u32::from(flags) << 24) | len as u32).to_be_bytes());
-        if let Some(v) = vendor {
-            out[8..12].copy_from_slice(&v.to_be_bytes());
-        }
-        for b in &mut out[len..] {
-            *b = 0;
-        }
-        Some(start + hdr..start + len)
+        // The padding (0 to 3 bytes) lies in the last word, which is past the
+        // header (`out` is at least 8 bytes): zero that word first, then write
+        // the header; the data goes over the rest of it.
+        let n = out.len();
+        out[n - 4..].fill(0);
+        let (head, rest) = out.split_at_mut(8);
+        head[..4].copy_from_slice(&code.to_be_bytes());
+        head[4..].copy_from_slice(&((u32::from(flags) << 24) | len as u32).to_be_bytes());
+        let data = match vendor {
+            Some(v) => {
+                let (id, data) = rest.split_at_mut(4);
+                id.copy_from_slice(&v.to_be_bytes());
+                data
+            }
+            None => rest,
+        };
+        data.get_mut(..data_len)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn too_long<T>(&mut self) -> Option<T> {
+        self.error = Some(EncodeError::TooLong);
+        None
     }
 
     /// Append an AVP of `def` with its default flags (every MUST bit set).
@@ -145,8 +164,8 @@ impl<'b> MessageBuilder<'b> {
     ) -> &mut Self {
         let vendor = (def.info.vendor != 0).then_some(def.info.vendor);
         let n = T::encoded_len(&value);
-        if let Some(r) = self.reserve(def.info.code, vendor, flags, n) {
-            T::encode(&value, &mut self.buf[r]);
+        if let Some(out) = self.reserve(def.info.code, vendor, flags, n) {
+            T::encode(&value, out);
         }
         self
     }
@@ -160,8 +179,8 @@ impl<'b> MessageBuilder<'b> {
         flags: AvpFlags,
         data: &[u8],
     ) -> &mut Self {
-        if let Some(r) = self.reserve(code, vendor, flags, data.len()) {
-            self.buf[r].copy_from_slice(data);
+        if let Some(out) = self.reserve(code, vendor, flags, data.len()) {
+            out.copy_from_slice(data);
         }
         self
     }
