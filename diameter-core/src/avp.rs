@@ -333,29 +333,32 @@ fn bad_len(
 /// ```
 #[derive(Debug, Clone)]
 pub struct AvpIter<'a> {
-    buf: &'a [u8],
-    pos: usize,
-    base: usize,
+    /// The bytes not yet visited.
+    rest: &'a [u8],
+    /// Offset of `rest` in the message, for error reports.
+    offset: usize,
 }
 
 impl<'a> AvpIter<'a> {
     /// Iterate over `buf`; error offsets count from the start of `buf`.
     pub const fn new(buf: &'a [u8]) -> Self {
         AvpIter {
-            buf,
-            pos: 0,
-            base: 0,
+            rest: buf,
+            offset: 0,
         }
     }
 
     /// Iterate over `buf`, which starts `base` bytes into the message.
     pub const fn with_offset(buf: &'a [u8], base: usize) -> Self {
-        AvpIter { buf, pos: 0, base }
+        AvpIter {
+            rest: buf,
+            offset: base,
+        }
     }
 
     /// The bytes not yet visited.
     pub fn remaining(&self) -> &'a [u8] {
-        self.buf.get(self.pos..).unwrap_or(&[])
+        self.rest
     }
 }
 
@@ -364,18 +367,19 @@ impl<'a> Iterator for AvpIter<'a> {
 
     #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
-        let rest = self.buf.get(self.pos..)?;
-        if rest.is_empty() {
+        if self.rest.is_empty() {
             return None;
         }
-        let offset = self.base + self.pos;
+        let rest = self.rest;
+        let offset = self.offset;
         match Avp::parse_well_formed(rest, offset) {
             Some((avp, step)) => {
-                self.pos += step;
+                self.rest = rest.get(step..).unwrap_or(&[]);
+                self.offset = offset + step;
                 Some(Ok(avp))
             }
             None => {
-                self.pos = self.buf.len();
+                self.rest = &[];
                 Some(Err(malformed(rest, offset)))
             }
         }

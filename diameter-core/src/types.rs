@@ -192,33 +192,45 @@ fn ascii_str(data: &[u8], graphic: bool) -> Option<&str> {
 }
 
 /// Whether every byte of `data` is below 0x80 and, with `graphic`, within
-/// 0x21..=0x7e: eight bytes per step (SWAR, no early exit), the tail one
-/// byte at a time.
+/// 0x21..=0x7e: eight bytes per step (SWAR, no early exit), the last step
+/// overlapping the one before it; strings shorter than eight bytes one byte
+/// at a time.
 #[inline(always)]
 fn ascii_ok(data: &[u8], graphic: bool) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    // A byte's high bit in `bad` marks it invalid. The two tests below are
-    // exact whenever every byte is below 0x80, and a byte at or above 0x80
-    // sets its high bit through `x` itself.
+    let Some(last) = data.last_chunk::<8>() else {
+        return data.iter().fold(true, |ok, &b| {
+            ok & (b < 0x80) & (!graphic | b.is_ascii_graphic())
+        });
+    };
     let mut bad = 0u64;
     let mut chunks = data.chunks_exact(8);
     for c in &mut chunks {
         let mut w = [0u8; 8];
         w.copy_from_slice(c);
-        let x = u64::from_le_bytes(w);
-        bad |= x;
-        if graphic {
-            // Some byte below 0x21 (Hacker's Delight `hasless`, n = 0x21)...
-            bad |= x.wrapping_sub(ONES * 0x21) & !x;
-            // ...or equal to 0x7f (0x7f + 1 sets the high bit, no carry out).
-            bad |= x.wrapping_add(ONES);
-        }
+        bad |= ascii_bad(u64::from_le_bytes(w), graphic);
     }
-    let tail = chunks.remainder().iter().fold(true, |ok, &b| {
-        ok & (b < 0x80) & (!graphic | b.is_ascii_graphic())
-    });
-    tail & (bad & HIGH == 0)
+    if !chunks.remainder().is_empty() {
+        bad |= ascii_bad(u64::from_le_bytes(*last), graphic);
+    }
+    bad & HIGH == 0
+}
+
+/// Eight bytes at once: the high bit of a byte of the result is set when
+/// that byte (or, for the range test, a byte of the word) is not allowed.
+/// Both range tests are exact whenever every byte is below 0x80, and a byte
+/// at or above 0x80 sets its high bit through `x` itself.
+#[inline(always)]
+fn ascii_bad(x: u64, graphic: bool) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let mut bad = x;
+    if graphic {
+        // Some byte below 0x21 (Hacker's Delight `hasless`, n = 0x21)...
+        bad |= x.wrapping_sub(ONES * 0x21) & !x;
+        // ...or equal to 0x7f (0x7f + 1 sets the high bit, no carry out).
+        bad |= x.wrapping_add(ONES);
+    }
+    bad
 }
 
 /// UTF-8 validation with an inline fast path for ASCII text.
