@@ -124,7 +124,7 @@ grep -qE "test result: ok\. [1-9][0-9]* passed" target/tap-output.txt || die "th
 step "benches compile (run them with: cargo bench -p diameter-benches)"
 cargo bench -p diameter-benches --no-run --quiet
 step "codec bench count mode runs every row once (numbers: scripts/codec-instructions.sh)"
-for row in tight_walk bare_walk ours_parse_only ours_check_validate ours_parse_validate ours_full_decode ours_encode; do
+for row in tight_walk bare_walk ours_parse_only ours_check_validate ours_parse_validate ours_full_decode ours_server_ccr ours_encode; do
   CODEC_BENCH_OPS=$row:ccr-u-large:1 cargo bench -p diameter-benches --bench codec --quiet >/dev/null
 done
 step "session bench rows run (100 calls each, their asserts checked; numbers: scripts/session-instructions.sh)"

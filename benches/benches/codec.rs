@@ -406,6 +406,11 @@ fn codec(c: &mut Criterion) {
         g.bench_function("ours_full_decode", |bn| {
             bn.iter(|| b::full_decode(black_box(bytes)).unwrap())
         });
+        if i.name.starts_with("ccr") {
+            g.bench_function("ours_server_ccr", |bn| {
+                bn.iter(|| b::server_ccr(black_box(bytes)).unwrap())
+            });
+        }
         g.bench_function("ours_eager_decode", |bn| {
             bn.iter(|| b::eager_decode(black_box(bytes)).unwrap())
         });
@@ -477,6 +482,9 @@ fn count_mode(spec: &str) {
             }
             "ours_full_decode" => {
                 black_box(b::full_decode(black_box(bytes)).unwrap());
+            }
+            "ours_server_ccr" => {
+                black_box(b::server_ccr(black_box(bytes)).unwrap());
             }
             "ours_encode" => {
                 black_box(b::encode(black_box(&input.values), &mut buf).unwrap());

@@ -171,6 +171,42 @@ pub fn check_validate(bytes: &[u8]) -> Result<Message<'_>, Error> {
     Message::new_checked(bytes)?.validated(&BenchDict)
 }
 
+/// The server's receive path of a CCR up to the point where rating can
+/// start: the stream framer finds the message ([`diameter_core::Framer`]),
+/// the header and every AVP are checked and validated in one walk (what the
+/// peer machine does on receipt), and the typed view
+/// [`diameter_cc::msg::Ccr`] reads the fields a rater needs, folded into a
+/// checksum. The peer's own bookkeeping after validation (state, watchdog,
+/// duplicate window) is not in this row: the session bench's `endpoints`
+/// row has it.
+#[inline]
+pub fn server_ccr(stream: &[u8]) -> Result<u64, Error> {
+    let len = match diameter_core::Framer::default().check(stream)? {
+        diameter_core::Frame::Complete(len) => len,
+        diameter_core::Frame::Partial { .. } => {
+            return Err(Error::new(ErrorKind::InvalidMessageLength))
+        }
+    };
+    let bytes = stream.get(..len).unwrap_or_default();
+    let msg = Message::new_checked(bytes)?.validated(&BenchDict)?;
+    let ccr = diameter_cc::msg::Ccr::decode(&msg)?;
+    let mut acc = Acc::default();
+    acc.add(ccr.session_id.len() as u64);
+    acc.add(diameter_core::types::Enumeration::to_i32(ccr.cc_request_type) as u64);
+    acc.add(u64::from(ccr.cc_request_number));
+    acc.add(ccr.service_context_id.len() as u64);
+    if let Some(s) = ccr.subscription_id {
+        acc.add(s.data.len() as u64);
+    }
+    if let Some(u) = ccr.requested_service_unit {
+        acc.add(u.cc_time.map_or(0, u64::from));
+    }
+    for u in ccr.used_service_units() {
+        acc.add(u?.cc_time.map_or(0, u64::from));
+    }
+    Ok(acc.sum)
+}
+
 /// The full decode we advertise, in one pass: [`Message::new_checked`]
 /// checks the header, then every AVP is visited with `AvpIter` (which checks
 /// each AVP header: length, vendor, padding), with `parse_with`'s
