@@ -67,5 +67,5 @@ report() { # label features...
   cargo run --release --quiet --target "$target" "$@" 2>/dev/null
 }
 
-report "client only: codec, peer, endpoint, prepaid client, runner, one embassy-net stack" --features client-only
+report "client only: codec, peer, endpoint, prepaid client, runner, one embassy-net stack" --no-default-features --features client-only
 report "full firmware: client and charging server, two stacks, bench messages"

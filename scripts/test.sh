@@ -85,6 +85,14 @@ step "diameter-embassy for thumbv7em-none-eabihf (no std: anything needing it fa
 cargo build -p diameter-embassy --target thumbv7em-none-eabihf --quiet
 cargo build -p diameter-embassy --target thumbv7em-none-eabihf --no-default-features --features medium-ip,defmt --quiet
 
+step "session-kind features (prepaid, postpaid, accounting, server; all in default): each alone and none, clippy -D warnings"
+for kinds in "" prepaid postpaid accounting server; do
+  cargo clippy -p diameter-cc --no-default-features --features "$kinds" --quiet -- -D warnings \
+    || die "diameter-cc with only the features [$kinds] (cargo clippy -p diameter-cc --no-default-features --features '$kinds')"
+  cargo clippy -p diameter-embassy --target thumbv7em-none-eabihf --no-default-features --features "medium-ip,$kinds" --quiet -- -D warnings \
+    || die "diameter-embassy with only the features [medium-ip,$kinds]"
+done
+
 step "diameter-embassy firmware in QEMU (Cortex-M3, mps2-an385): bench messages round trip and the prepaid call, exit status checked"
 rustup target add thumbv7m-none-eabi >/dev/null
 if ! command -v qemu-system-arm >/dev/null; then
@@ -94,7 +102,7 @@ if ! command -v qemu-system-arm >/dev/null; then
 fi
 command -v qemu-system-arm >/dev/null || die "qemu-system-arm still missing after apt-get"
 (cd transport-embassy/firmware && cargo fmt -- --check && cargo clippy --release --quiet -- -D warnings \
-  && cargo clippy --release --quiet --features client-only -- -D warnings) || die "firmware: rustfmt or clippy"
+  && cargo clippy --release --quiet --no-default-features --features client-only -- -D warnings) || die "firmware: rustfmt or clippy"
 (cd transport-embassy/firmware && cargo build --release --quiet) || die "firmware build"
 if ! (cd transport-embassy/firmware && timeout 300 cargo run --release --quiet) 2>&1 | tee target/firmware-qemu.txt; then
   die "the firmware in QEMU failed or exited with a non-zero status (see above)"

@@ -78,7 +78,13 @@ pub mod node;
 pub mod runner;
 pub mod transport;
 
-pub use calls::{AccountingCall, Grant, PostpaidCall, PrepaidCall};
+#[cfg(feature = "accounting")]
+pub use calls::AccountingCall;
+pub use calls::Grant;
+#[cfg(feature = "postpaid")]
+pub use calls::PostpaidCall;
+#[cfg(feature = "prepaid")]
+pub use calls::PrepaidCall;
 pub use handler::{Direction, Handler, NoHandler};
 pub use node::{Node, NodeStats};
 pub use runner::{Buffers, LinkError, LinkStats, Runner};
