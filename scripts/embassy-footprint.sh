@@ -18,7 +18,10 @@
 #      read-only data;
 #   3. RAM: the statics by name, and the stack used by the prepaid call,
 #      which the firmware measures itself by painting the stack before each
-#      task's poll and reading it back (its output is printed).
+#      task's poll and reading it back (its output is printed);
+#   4. it fails if the client-only build (diameter-cc with the prepaid
+#      session kind only) links the server sessions, the postpaid or the
+#      accounting client, or the CCR/ACR decoders.
 #
 #   bash scripts/embassy-footprint.sh            # both builds
 #   TARGET=thumbv7em-none-eabihf bash scripts/embassy-footprint.sh
@@ -88,8 +91,12 @@ report() { # label features...
     "$ours" "$(awk -v o="$ours" 'BEGIN { print o / 1024 }')"
   local code rodata
   read -r code rodata < <(ours_by_source "$elf")
-  printf 'the same by source (DWARF inline chains): code %d + named .rodata %d = %d bytes = %.1f KiB\n' \
-    "$code" "$rodata" $(( code + rodata )) "$(awk -v o=$(( code + rodata )) 'BEGIN { print o / 1024 }')"
+  local verdict=""
+  case $label in client*) # the goal is the client's
+    verdict=$([ $(( code + rodata )) -le 49152 ] && echo " (within 48 KiB)" || echo " (over 48 KiB)") ;;
+  esac
+  printf 'the same by source (DWARF inline chains): code %d + named .rodata %d = %d bytes = %.1f KiB%s\n' \
+    "$code" "$rodata" $(( code + rodata )) "$(awk -v o=$(( code + rodata )) 'BEGIN { print o / 1024 }')" "$verdict"
   printf -- '-- static RAM by symbol (.data/.bss, bytes) --\n'
   nm -C -S -t d --size-sort "$elf" | awk '$3 ~ /^[bBdD]$/ { s = $2 + 0; $1 = $2 = $3 = ""; printf "%8d  %s\n", s, substr($0, 4) }' | sort -rn | head -12
   printf -- '-- the firmware in QEMU --\n'
@@ -97,4 +104,14 @@ report() { # label features...
 }
 
 report "client only: codec, peer, endpoint, prepaid client, runner, one embassy-net stack" --no-default-features --features client-only
+# The session-kind features at work: nothing of the server side, the
+# postpaid or the accounting client may be linked into the client-only
+# build.
+linked=$(nm -C "target/$target/release/diameter-embassy-firmware" \
+  | grep -E '^[0-9a-f]+ [tTrR] <?diameter_cc::(server::|client::(postpaid|accounting)::|msg::(ccr::Ccr|acr::Acr)::decode)' || true)
+if [ -n "$linked" ]; then
+  printf '%s\n' "$linked" | head >&2
+  echo "embassy-footprint: the client-only build links session kinds it does not use (above)" >&2
+  exit 1
+fi
 report "full firmware: client and charging server, two stacks, bench messages"

@@ -111,7 +111,7 @@ grep -q '^RESULT PASS$' target/firmware-qemu.txt || die "the firmware did not pr
 step "diameter-embassy firmware on a Cortex-M4F too (thumbv7em-none-eabihf, QEMU mps2-an386)"
 (cd transport-embassy/firmware && timeout 300 cargo run --release --quiet --target thumbv7em-none-eabihf) >/dev/null \
   || die "the firmware on mps2-an386 failed (cd transport-embassy/firmware && cargo run --release --target thumbv7em-none-eabihf)"
-step "diameter-embassy footprint (numbers of BENCHMARKS.md, scripts/embassy-footprint.sh)"
+step "diameter-embassy footprint (numbers of BENCHMARKS.md, scripts/embassy-footprint.sh; fails if the client-only build links a session kind it does not use)"
 timeout 600 bash scripts/embassy-footprint.sh || die "scripts/embassy-footprint.sh failed"
 
 step "diameter-embassy over a real kernel link (#[ignore]d tests: TAP device in a test-made network namespace, freeDiameter and the diameter-tokio server, tshark)"

@@ -67,6 +67,12 @@
 //! [`node::EVENT_QUEUE`] entries, the runner's `RX` + `TX` bytes and the
 //! socket's buffers; no allocation anywhere. The `defmt` feature logs
 //! events and link errors.
+//!
+//! Flash: the features `prepaid`, `postpaid`, `accounting` and `server`
+//! (all in `default`) are `diameter-cc`'s session kinds, each linked
+//! whether it is used or not; a gateway takes only the ones it opens
+//! (`default-features = false, features = ["medium-ip", "prepaid"]`, say,
+//! with `diameter-cc` likewise).
 #![no_std]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
