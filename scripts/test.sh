@@ -93,6 +93,14 @@ step "diameter-embassy for thumbv7em-none-eabihf (no std: anything needing it fa
 cargo build -p diameter-embassy --target thumbv7em-none-eabihf --quiet
 cargo build -p diameter-embassy --target thumbv7em-none-eabihf --no-default-features --features medium-ip,defmt --quiet
 
+step "session-kind features (prepaid, postpaid, accounting, server; all in default): each alone and none, clippy -D warnings"
+for kinds in "" prepaid postpaid accounting server; do
+  cargo clippy -p diameter-cc --no-default-features --features "$kinds" --quiet -- -D warnings \
+    || die "diameter-cc with only the features [$kinds] (cargo clippy -p diameter-cc --no-default-features --features '$kinds')"
+  cargo clippy -p diameter-embassy --target thumbv7em-none-eabihf --no-default-features --features "medium-ip,$kinds" --quiet -- -D warnings \
+    || die "diameter-embassy with only the features [medium-ip,$kinds]"
+done
+
 step "diameter-embassy firmware in QEMU (Cortex-M3, mps2-an385): bench messages round trip and the prepaid call, exit status checked"
 rustup target add thumbv7m-none-eabi >/dev/null
 if ! command -v qemu-system-arm >/dev/null; then
@@ -102,7 +110,7 @@ if ! command -v qemu-system-arm >/dev/null; then
 fi
 command -v qemu-system-arm >/dev/null || die "qemu-system-arm still missing after apt-get"
 (cd transport-embassy/firmware && cargo fmt -- --check && cargo clippy --release --quiet -- -D warnings \
-  && cargo clippy --release --quiet --features client-only -- -D warnings) || die "firmware: rustfmt or clippy"
+  && cargo clippy --release --quiet --no-default-features --features client-only -- -D warnings) || die "firmware: rustfmt or clippy"
 (cd transport-embassy/firmware && cargo build --release --quiet) || die "firmware build"
 if ! (cd transport-embassy/firmware && timeout 300 cargo run --release --quiet) 2>&1 | tee target/firmware-qemu.txt; then
   die "the firmware in QEMU failed or exited with a non-zero status (see above)"
@@ -111,7 +119,7 @@ grep -q '^RESULT PASS$' target/firmware-qemu.txt || die "the firmware did not pr
 step "diameter-embassy firmware on a Cortex-M4F too (thumbv7em-none-eabihf, QEMU mps2-an386)"
 (cd transport-embassy/firmware && timeout 300 cargo run --release --quiet --target thumbv7em-none-eabihf) >/dev/null \
   || die "the firmware on mps2-an386 failed (cd transport-embassy/firmware && cargo run --release --target thumbv7em-none-eabihf)"
-step "diameter-embassy footprint (numbers of BENCHMARKS.md, scripts/embassy-footprint.sh)"
+step "diameter-embassy footprint (numbers of BENCHMARKS.md, scripts/embassy-footprint.sh; fails if the client-only build links a session kind it does not use)"
 timeout 600 bash scripts/embassy-footprint.sh || die "scripts/embassy-footprint.sh failed"
 
 step "diameter-embassy over a real kernel link (#[ignore]d tests: TAP device in a test-made network namespace, freeDiameter and the diameter-tokio server, tshark)"

@@ -28,6 +28,19 @@
 //!
 //! Nothing here allocates; every table is `'static`.
 //!
+//! # Features
+//!
+//! The endpoint dispatches its sessions by `match`, so every session kind
+//! it can hold is linked into a firmware that uses it. Each kind is a
+//! feature, all in `default`: `prepaid`, `postpaid`, `accounting` (the
+//! client sessions) and `server` (the credit-control and accounting
+//! server sessions, [`endpoint::Endpoint::with_credit_control`] and the
+//! like). A gateway that only charges prepaid calls depends on this crate
+//! with `default-features = false, features = ["prepaid"]`. The machines
+//! ([`client`], [`server`]) and the codec are there in every build; what
+//! is not called costs no flash. `defmt` derives `defmt::Format` on the
+//! public enums.
+//!
 //! ```
 //! use diameter_cc::{dict, CreditControl};
 //! use diameter_core::dict::Dictionary;

@@ -29,12 +29,17 @@ impl Instant {
         self.0
     }
     /// `self + d`, saturating.
+    // 64-bit arithmetic is a dozen instructions on a 32-bit target, and
+    // every deadline computed had its copy: one out-of-line copy there.
+    #[cfg_attr(target_pointer_width = "32", inline(never))]
     pub const fn add(self, d: Duration) -> Self {
-        let ms = d.as_millis();
-        let ms = if ms > u64::MAX as u128 {
+        // `d.as_millis()` saturated to u64, without its u128 arithmetic
+        // (a call into the 128-bit multiply on a 32-bit target, at every
+        // deadline computed).
+        let ms = if d.as_secs() > u64::MAX / 1000 {
             u64::MAX
         } else {
-            ms as u64
+            (d.as_secs() * 1000).saturating_add(d.subsec_millis() as u64)
         };
         Instant(self.0.saturating_add(ms))
     }
@@ -52,6 +57,7 @@ impl core::ops::Add<Duration> for Instant {
 }
 
 /// The earliest of two optional deadlines.
+#[cfg_attr(target_pointer_width = "32", inline(never))]
 pub fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.min(b)),
@@ -79,6 +85,7 @@ impl Monotonic {
         Monotonic(now)
     }
     /// Take `now` into account and return the time to use.
+    #[cfg_attr(target_pointer_width = "32", inline(never))]
     pub fn update(&mut self, now: Instant) -> Instant {
         if now > self.0 {
             self.0 = now;
@@ -88,5 +95,47 @@ impl Monotonic {
     /// The latest time seen.
     pub const fn get(&self) -> Instant {
         self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `Instant::add` as it was written first, with `as_millis` (u128).
+    fn reference(i: Instant, d: Duration) -> Instant {
+        Instant(i.0.saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)))
+    }
+
+    #[test]
+    fn add_saturates_like_as_millis() {
+        let durations = [
+            Duration::ZERO,
+            Duration::from_nanos(999_999),
+            Duration::from_nanos(1_000_000),
+            Duration::from_millis(1_999),
+            Duration::new(30, 999_999_999),
+            Duration::from_millis(u64::MAX),
+            Duration::from_millis(u64::MAX - 1),
+            Duration::new(u64::MAX / 1000, 551_615_999),
+            Duration::new(u64::MAX / 1000, 615_000_000),
+            Duration::new(u64::MAX / 1000 + 1, 0),
+            Duration::MAX,
+        ];
+        let instants = [0, 1, 1_764_720_000_000, u64::MAX - 1_000, u64::MAX];
+        for &d in &durations {
+            for &i in &instants {
+                assert_eq!(Instant(i).add(d), reference(Instant(i), d), "{i} + {d:?}");
+            }
+        }
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..10_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let d = Duration::new(x >> (x % 64), (x % 1_000_000_000) as u32);
+            let i = Instant(x.rotate_left(17) >> (x % 64));
+            assert_eq!(i.add(d), reference(i, d), "{i:?} + {d:?}");
+        }
     }
 }

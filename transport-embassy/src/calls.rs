@@ -9,14 +9,30 @@
 //!
 //! Dropping an object does not end its session (the endpoint keeps it
 //! until it ends by itself); its later events go to [`Node::next_event`].
+//!
+//! Each kind of call comes with its feature (`prepaid`, `postpaid`,
+//! `accounting`, all in `default`).
 
+// Without any of them, the shared part below has no user.
+#![cfg_attr(
+    not(any(feature = "prepaid", feature = "postpaid", feature = "accounting")),
+    allow(dead_code, unused_imports)
+)]
+
+#[cfg(feature = "accounting")]
 use diameter_cc::client::accounting::AccountingEvent;
+#[cfg(feature = "postpaid")]
 use diameter_cc::client::postpaid::PostpaidEvent;
-use diameter_cc::client::prepaid::{DenyReason, PrepaidEvent, TerminateReason};
+#[cfg(feature = "prepaid")]
+use diameter_cc::client::prepaid::PrepaidEvent;
+use diameter_cc::client::prepaid::{DenyReason, TerminateReason};
 use diameter_cc::endpoint::{self, Endpoint, SessionEvent, SessionHandle};
 use diameter_cc::server::accounting::AccountingSink;
 use diameter_cc::server::credit_control::Rating;
-use diameter_core::dict::base::{AccountingRecordType, TerminationCause};
+#[cfg(feature = "accounting")]
+use diameter_core::dict::base::AccountingRecordType;
+#[cfg(any(feature = "prepaid", feature = "postpaid", feature = "accounting"))]
+use diameter_core::dict::base::TerminationCause;
 use diameter_core::time::Instant;
 use diameter_core::ResultCode;
 use embassy_sync::blocking_mutex::raw::RawMutex;
@@ -177,7 +193,7 @@ impl<
 }
 
 /// A prepaid call (RFC 8506 §5: CCR-Initial at INVITE, -Update at answer,
-/// -Termination at hangup; SCENARIOS Prepaid).
+/// -Termination at hangup; SCENARIOS Prepaid). Feature `prepaid`.
 ///
 /// ```no_run
 /// # use diameter_embassy::{Node, calls::Error};
@@ -192,6 +208,7 @@ impl<
 /// call.hangup(TerminationCause::Logout).await?; // BYE: CCR-T, wait for the CCA
 /// # let _ = grant; Ok(()) }
 /// ```
+#[cfg(feature = "prepaid")]
 pub struct PrepaidCall<
     'n,
     M: RawMutex,
@@ -203,6 +220,7 @@ pub struct PrepaidCall<
     call: Call<'n, M, R, K, P, S>,
 }
 
+#[cfg(feature = "prepaid")]
 impl<
         'n,
         M: RawMutex,
@@ -271,7 +289,7 @@ impl<
 }
 
 /// A postpaid call (RFC 8506 §6: one CCR-Event at hangup; SCENARIOS
-/// Postpaid).
+/// Postpaid). Feature `postpaid`.
 ///
 /// ```no_run
 /// # use diameter_embassy::{Node, calls::Error};
@@ -285,6 +303,7 @@ impl<
 /// assert!(result.is_success());
 /// # Ok(()) }
 /// ```
+#[cfg(feature = "postpaid")]
 pub struct PostpaidCall<
     'n,
     M: RawMutex,
@@ -296,6 +315,7 @@ pub struct PostpaidCall<
     call: Call<'n, M, R, K, P, S>,
 }
 
+#[cfg(feature = "postpaid")]
 impl<
         'n,
         M: RawMutex,
@@ -360,7 +380,8 @@ impl<
 }
 
 /// A call's accounting (RFC 6733 §9: START at answer, INTERIM records on
-/// the interval, STOP at hangup; SCENARIOS Accounting).
+/// the interval, STOP at hangup; SCENARIOS Accounting). Feature
+/// `accounting`.
 ///
 /// ```no_run
 /// # use diameter_embassy::{Node, calls::Error};
@@ -375,6 +396,7 @@ impl<
 /// call.hangup().await?;   // STOP acknowledged, session over
 /// # Ok(()) }
 /// ```
+#[cfg(feature = "accounting")]
 pub struct AccountingCall<
     'n,
     M: RawMutex,
@@ -386,6 +408,7 @@ pub struct AccountingCall<
     call: Call<'n, M, R, K, P, S>,
 }
 
+#[cfg(feature = "accounting")]
 impl<
         'n,
         M: RawMutex,
@@ -481,6 +504,7 @@ impl<
 }
 
 /// The accounting events that are failures.
+#[cfg(feature = "accounting")]
 fn failure(e: AccountingEvent) -> Option<Error> {
     match e {
         AccountingEvent::RecordRejected {

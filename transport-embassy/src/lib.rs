@@ -67,6 +67,12 @@
 //! [`node::EVENT_QUEUE`] entries, the runner's `RX` + `TX` bytes and the
 //! socket's buffers; no allocation anywhere. The `defmt` feature logs
 //! events and link errors.
+//!
+//! Flash: the features `prepaid`, `postpaid`, `accounting` and `server`
+//! (all in `default`) are `diameter-cc`'s session kinds, each linked
+//! whether it is used or not; a gateway takes only the ones it opens
+//! (`default-features = false, features = ["medium-ip", "prepaid"]`, say,
+//! with `diameter-cc` likewise).
 #![no_std]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -78,7 +84,13 @@ pub mod node;
 pub mod runner;
 pub mod transport;
 
-pub use calls::{AccountingCall, Grant, PostpaidCall, PrepaidCall};
+#[cfg(feature = "accounting")]
+pub use calls::AccountingCall;
+pub use calls::Grant;
+#[cfg(feature = "postpaid")]
+pub use calls::PostpaidCall;
+#[cfg(feature = "prepaid")]
+pub use calls::PrepaidCall;
 pub use handler::{Direction, Handler, NoHandler};
 pub use node::{Node, NodeStats};
 pub use runner::{Buffers, LinkError, LinkStats, Runner};

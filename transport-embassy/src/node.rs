@@ -16,11 +16,13 @@ use core::cell::RefCell;
 use core::future::poll_fn;
 use core::task::{Context, Poll};
 
+#[cfg(feature = "accounting")]
 use diameter_cc::client::accounting::CallInfo;
+#[cfg(any(feature = "prepaid", feature = "postpaid"))]
 use diameter_cc::client::Parties;
-use diameter_cc::endpoint::{
-    Endpoint, Event, OpenError, Outgoing, PeerHandle, SessionEvent, SessionHandle,
-};
+#[cfg(any(feature = "prepaid", feature = "postpaid", feature = "accounting"))]
+use diameter_cc::endpoint::OpenError;
+use diameter_cc::endpoint::{Endpoint, Event, Outgoing, PeerHandle, SessionEvent, SessionHandle};
 use diameter_cc::server::accounting::{AccountingSink, NoSink};
 use diameter_cc::server::credit_control::{NoRating, Rating};
 use diameter_core::answer::Identity;
@@ -32,7 +34,12 @@ use embassy_sync::blocking_mutex::Mutex;
 use embassy_sync::signal::Signal;
 use embassy_sync::waitqueue::MultiWakerRegistration;
 
-use crate::calls::{AccountingCall, PostpaidCall, PrepaidCall};
+#[cfg(feature = "accounting")]
+use crate::calls::AccountingCall;
+#[cfg(feature = "postpaid")]
+use crate::calls::PostpaidCall;
+#[cfg(feature = "prepaid")]
+use crate::calls::PrepaidCall;
 use crate::clock::now;
 use crate::handler::Handler;
 
@@ -270,6 +277,7 @@ impl<
 
     /// Open a prepaid session (RFC 8506 §5; SCENARIOS Prepaid) named
     /// `session_id` (the SIP Call-ID, say) for `parties`.
+    #[cfg(feature = "prepaid")]
     pub fn prepaid(
         &self,
         session_id: &str,
@@ -281,6 +289,7 @@ impl<
 
     /// Open a postpaid session (one CCR-Event at hangup, SCENARIOS
     /// Postpaid).
+    #[cfg(feature = "postpaid")]
     pub fn postpaid(
         &self,
         session_id: &str,
@@ -292,6 +301,7 @@ impl<
 
     /// Open a call's accounting session (RFC 6733 §9, SCENARIOS
     /// Accounting).
+    #[cfg(feature = "accounting")]
     pub fn accounting(
         &self,
         info: CallInfo,
@@ -300,6 +310,7 @@ impl<
         Ok(AccountingCall::new(self, h))
     }
 
+    #[cfg(any(feature = "prepaid", feature = "postpaid", feature = "accounting"))]
     fn open(
         &self,
         f: impl FnOnce(&mut Endpoint<R, K, P, S>) -> Result<SessionHandle, OpenError>,

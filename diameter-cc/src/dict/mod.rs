@@ -38,8 +38,9 @@ pub mod tgpp;
 
 pub use rfc8506::*;
 
-/// Generates [`AVPS`] and the `(vendor, code)` lookup behind
-/// [`CreditControl`] from one list, so the two cannot drift apart.
+/// Generates [`AVPS`], the list behind the lookup tables of
+/// [`CreditControl`]. Each entry names its vendor and code so that the
+/// list reads like the RFC's tables; a wrong one fails to compile.
 macro_rules! avp_table {
     ($($vendor:literal, $code:literal => $($path:ident)::+,)*) => {
         /// Every AVP this crate defines (RFC 8506, the 3GPP subset and the
@@ -49,13 +50,12 @@ macro_rules! avp_table {
 
         const ALL: &[&AvpInfo] = &[$(&$($path)::+.info,)*];
 
-        /// The AVP of this crate with this vendor and code.
-        const fn lookup_avp(vendor: u32, code: u32) -> Option<&'static AvpInfo> {
-            match (vendor, code) {
-                $(($vendor, $code) => Some(&$($path)::+.info),)*
-                _ => None,
-            }
-        }
+        const _: () = {
+            $(assert!(
+                $($path)::+.info.vendor == $vendor && $($path)::+.info.code == $code,
+                "avp_table: vendor or code does not match the definition"
+            );)*
+        };
     };
 }
 
@@ -189,8 +189,9 @@ pub static COMMANDS: &[&CommandDef] = &[&CCR, &CCA];
 /// One dictionary for RFC 6733 base, RFC 8506 Credit-Control, the 3GPP
 /// TS 32.299 subset of [`tgpp`] and the SIP accounting AVPs of [`sip`].
 ///
-/// AVPs are looked up with a `match` on `(vendor, code)` over [`AVPS`],
-/// falling back to [`base::Base`]; commands give [`CCR`]/[`CCA`] for
+/// AVPs are looked up in two tables indexed by code (vendor 0 and 3GPP)
+/// built at compile time from [`AVPS`] and [`base::AVPS`], falling back to
+/// [`base::Base`]; commands give [`CCR`]/[`CCA`] for
 /// Command-Code 272 and fall back to the base commands (so ACR/ACA, RAR,
 /// ASR, ... work too).
 ///
@@ -226,8 +227,27 @@ pub static COMMANDS: &[&CommandDef] = &[&CCR, &CCA];
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CreditControl;
 
-/// IETF (vendor 0) codes below this are found by direct indexing.
-const DIRECT: usize = 1024;
+/// Vendor-0 codes below this are looked up in [`IETF_INDEX`]: past the
+/// highest vendor-0 code of this crate and of the base below 1024 (a
+/// base AVP above goes to [`base::Base`]).
+const DIRECT: usize = {
+    let mut end = 0;
+    let mut i = 0;
+    while i < ALL.len() {
+        if ALL[i].vendor == 0 && ALL[i].code as usize >= end {
+            end = ALL[i].code as usize + 1;
+        }
+        i += 1;
+    }
+    let mut j = 0;
+    while j < BASE.len() {
+        if BASE[j].code < 1024 && BASE[j].code as usize >= end {
+            end = BASE[j].code as usize + 1;
+        }
+        j += 1;
+    }
+    end
+};
 
 /// Vendor-0 AVPs of this crate and of the base, by code: `i + 1` for
 /// `ALL[i]`, `ALL.len() + 1 + j` for `base::AVPS[j]`, 0 for none. Built at
@@ -257,21 +277,58 @@ static IETF_INDEX: [u8; DIRECT] = {
 
 const BASE: &[&AvpInfo] = base::AVPS;
 
-/// 3GPP (vendor 10415) codes below this are found by direct indexing.
-const DIRECT_3GPP: usize = 4096;
+/// The 3GPP (vendor 10415) codes of this crate, `[FIRST_3GPP,
+/// FIRST_3GPP + DIRECT_3GPP)`, are looked up in [`TGPP_INDEX`].
+const FIRST_3GPP: u32 = {
+    let mut first = u32::MAX;
+    let mut i = 0;
+    while i < ALL.len() {
+        if ALL[i].vendor == tgpp::VENDOR_3GPP && ALL[i].code < first {
+            first = ALL[i].code;
+        }
+        i += 1;
+    }
+    first
+};
+const DIRECT_3GPP: usize = {
+    let mut end = 0;
+    let mut i = 0;
+    while i < ALL.len() {
+        if ALL[i].vendor == tgpp::VENDOR_3GPP && ALL[i].code >= end {
+            end = ALL[i].code + 1;
+        }
+        i += 1;
+    }
+    (end - FIRST_3GPP) as usize
+};
 
-/// 3GPP AVPs of this crate by code: `i + 1` for `ALL[i]`, 0 for none.
+/// 3GPP AVPs of this crate by code minus [`FIRST_3GPP`]: `i + 1` for
+/// `ALL[i]`, 0 for none (1.5 KB: the codes run from 823 to 2320).
 static TGPP_INDEX: [u8; DIRECT_3GPP] = {
     let mut t = [0u8; DIRECT_3GPP];
     let mut i = 0;
     while i < ALL.len() {
         let a = ALL[i];
-        if a.vendor == tgpp::VENDOR_3GPP && (a.code as usize) < DIRECT_3GPP {
-            t[a.code as usize] = (i + 1) as u8;
+        if a.vendor == tgpp::VENDOR_3GPP {
+            t[(a.code - FIRST_3GPP) as usize] = (i + 1) as u8;
         }
         i += 1;
     }
     t
+};
+
+// Every AVP of this crate is in one of the two tables: the lookup has no
+// other way to find it.
+const _: () = {
+    let mut i = 0;
+    while i < ALL.len() {
+        let a = ALL[i];
+        assert!(
+            (a.vendor == 0 && (a.code as usize) < DIRECT) || a.vendor == tgpp::VENDOR_3GPP,
+            "an AVP of this crate is neither vendor 0 below 1024 nor 3GPP: extend CreditControl::avp"
+        );
+        i += 1;
+    }
 };
 
 impl Dictionary for CreditControl {
@@ -285,14 +342,12 @@ impl Dictionary for CreditControl {
                 i => BASE.get(i - 1 - ALL.len()).copied(),
             };
         }
-        if vendor == tgpp::VENDOR_3GPP && (code as usize) < DIRECT_3GPP {
-            let i = *TGPP_INDEX.get(code as usize)? as usize;
+        if vendor == tgpp::VENDOR_3GPP && (code.wrapping_sub(FIRST_3GPP) as usize) < DIRECT_3GPP {
+            let i = *TGPP_INDEX.get(code.wrapping_sub(FIRST_3GPP) as usize)? as usize;
             return i.checked_sub(1).and_then(|i| ALL.get(i).copied());
         }
-        match lookup_avp(vendor, code) {
-            Some(info) => Some(info),
-            None => base::Base.avp(code, vendor),
-        }
+        // Every AVP of this crate is in the tables above.
+        base::Base.avp(code, vendor)
     }
 
     fn command(&self, code: CommandCode, request: bool) -> Option<&'static CommandDef> {

@@ -62,6 +62,27 @@ fn base_avps_and_commands_fall_back() {
 }
 
 #[test]
+fn lookup_is_a_search_of_the_lists() {
+    // The index tables cover part of the code space only (vendor 0 up to
+    // the highest code defined, 3GPP from its lowest to its highest): on
+    // and past their edges the lookup still agrees with a plain search.
+    let d = CreditControl;
+    let search = |code: u32, vendor: u32| {
+        AVPS.iter()
+            .chain(base::AVPS.iter())
+            .find(|a| a.code == code && a.vendor == vendor)
+            .copied()
+    };
+    let edges = [DIRECT as u32, FIRST_3GPP, FIRST_3GPP + DIRECT_3GPP as u32];
+    let codes = (0..4200).chain(edges.iter().flat_map(|&e| e.saturating_sub(2)..e + 2));
+    for code in codes.chain([u32::MAX, u32::MAX - 1, 1 << 24]) {
+        for vendor in [0, tgpp::VENDOR_3GPP, 5535, u32::MAX] {
+            assert_eq!(d.avp(code, vendor), search(code, vendor), "{code}/{vendor}");
+        }
+    }
+}
+
+#[test]
 fn table_sizes() {
     let count = |v: u32| AVPS.iter().filter(|a| a.vendor == v).count();
     // RFC 8506 §8: 411..=461 and 653..=669, plus Filter-Id and Filter-Rule.

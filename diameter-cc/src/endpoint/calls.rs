@@ -4,17 +4,28 @@
 use diameter_core::dict::base::TerminationCause;
 use diameter_core::time::Instant;
 
-use super::events::{CallError, OpenError};
+use super::events::CallError;
+#[cfg(any(feature = "prepaid", feature = "postpaid", feature = "accounting"))]
+use super::events::OpenError;
 use super::handles::SessionHandle;
-use super::sessions::{Session, SessionKind};
+use super::sessions::Session;
+#[cfg(any(feature = "prepaid", feature = "postpaid", feature = "accounting"))]
+use super::sessions::SessionKind;
 use super::Endpoint;
+#[cfg(feature = "accounting")]
 use crate::client::accounting::{AccountingClient, CallInfo};
+#[cfg(feature = "postpaid")]
 use crate::client::postpaid::PostpaidClient;
+#[cfg(feature = "prepaid")]
 use crate::client::prepaid::PrepaidClient;
+#[cfg(any(feature = "prepaid", feature = "postpaid"))]
 use crate::client::Parties;
 use crate::server::accounting::AccountingSink;
 use crate::server::credit_control::Rating;
-use crate::session::{session_id_from, Ctx};
+#[cfg(any(feature = "prepaid", feature = "postpaid"))]
+use crate::session::session_id_from;
+#[cfg(any(feature = "prepaid", feature = "accounting"))]
+use crate::session::Ctx;
 
 impl<
         R: Rating + 'static,
@@ -27,6 +38,7 @@ impl<
     /// Open a prepaid session (RFC 8506 §5, SCENARIOS Prepaid) with
     /// `session_id` (the SIP Call-ID, say). Nothing is sent until
     /// [`Endpoint::call_setup`].
+    #[cfg(feature = "prepaid")]
     pub fn open_prepaid(
         &mut self,
         now: Instant,
@@ -43,6 +55,7 @@ impl<
 
     /// Open a postpaid session (one CCR-Event at hangup, SCENARIOS
     /// Postpaid).
+    #[cfg(feature = "postpaid")]
     pub fn open_postpaid(
         &mut self,
         now: Instant,
@@ -59,6 +72,7 @@ impl<
 
     /// Open a call's accounting session (RFC 6733 §9, SCENARIOS
     /// Accounting). START goes out at [`Endpoint::call_answered`].
+    #[cfg(feature = "accounting")]
     pub fn open_accounting(
         &mut self,
         now: Instant,
@@ -100,14 +114,19 @@ impl<
     /// [`crate::client::prepaid::PrepaidEvent::Allowed`] or `Denied`);
     /// postpaid and accounting sessions send nothing yet.
     pub fn call_setup(&mut self, now: Instant, h: SessionHandle) -> Result<(), CallError> {
-        self.with(now, h, |s, sh, now| match s {
+        self.with(now, h, |s, _sh, _now| match s {
+            #[cfg(feature = "prepaid")]
             Session::Prepaid(m) => {
-                if let Some(c) = sh.prepaid.as_mut() {
-                    m.call_setup(Ctx::new(&sh.node, c), now);
+                if let Some(c) = _sh.prepaid.as_mut() {
+                    m.call_setup(Ctx::new(&_sh.node, c), _now);
                 }
                 Ok(())
             }
-            Session::Postpaid(_) | Session::Accounting(_) => Ok(()),
+            #[cfg(feature = "postpaid")]
+            Session::Postpaid(_) => Ok(()),
+            #[cfg(feature = "accounting")]
+            Session::Accounting(_) => Ok(()),
+            #[allow(unreachable_patterns)]
             other => Err(CallError::WrongKind(other.kind())),
         })
     }
@@ -116,21 +135,25 @@ impl<
     /// the CCR-Update of SCENARIOS goes out); postpaid: the answer time is
     /// kept; accounting: the START record goes out.
     pub fn call_answered(&mut self, now: Instant, h: SessionHandle) -> Result<(), CallError> {
-        self.with(now, h, |s, sh, now| match s {
+        self.with(now, h, |s, _sh, _now| match s {
+            #[cfg(feature = "prepaid")]
             Session::Prepaid(m) => {
-                if let Some(c) = sh.prepaid.as_mut() {
-                    m.call_answered(Ctx::new(&sh.node, c), now);
+                if let Some(c) = _sh.prepaid.as_mut() {
+                    m.call_answered(Ctx::new(&_sh.node, c), _now);
                 }
                 Ok(())
             }
+            #[cfg(feature = "postpaid")]
             Session::Postpaid(m) => {
-                m.call_answered(now);
+                m.call_answered(_now);
                 Ok(())
             }
-            Session::Accounting(m) => match sh.accounting.as_mut() {
-                Some(c) => Ok(m.call_answered(Ctx::new(&sh.node, c), now)?),
+            #[cfg(feature = "accounting")]
+            Session::Accounting(m) => match _sh.accounting.as_mut() {
+                Some(c) => Ok(m.call_answered(Ctx::new(&_sh.node, c), _now)?),
                 None => Ok(()),
             },
+            #[allow(unreachable_patterns)]
             other => Err(CallError::WrongKind(other.kind())),
         })
     }
@@ -146,33 +169,42 @@ impl<
         h: SessionHandle,
         cause: TerminationCause,
     ) -> Result<(), CallError> {
-        self.with(now, h, |s, _sh, now| match s {
+        let _ = cause;
+        self.with(now, h, |s, _sh, _now| match s {
+            #[cfg(feature = "prepaid")]
             Session::Prepaid(m) => {
-                m.call_ended(now, cause);
+                m.call_ended(_now, cause);
                 Ok(())
             }
+            #[cfg(feature = "postpaid")]
             Session::Postpaid(m) => {
-                m.call_ended(now);
+                m.call_ended(_now);
                 Ok(())
             }
-            Session::Accounting(m) => Ok(m.call_ended(now)?),
+            #[cfg(feature = "accounting")]
+            Session::Accounting(m) => Ok(m.call_ended(_now)?),
+            #[allow(unreachable_patterns)]
             other => Err(CallError::WrongKind(other.kind())),
         })
     }
 
     /// A one-shot service on an accounting session: the EVENT record.
+    #[cfg(feature = "accounting")]
     pub fn account_event(&mut self, now: Instant, h: SessionHandle) -> Result<(), CallError> {
         self.with(now, h, |s, _sh, now| match s {
             Session::Accounting(m) => Ok(m.event(now)?),
+            #[allow(unreachable_patterns)]
             other => Err(CallError::WrongKind(other.kind())),
         })
     }
 
     /// Give up a postpaid session's stored CCR-Event knowingly (see
     /// [`PostpaidClient::drop_event`]); returns whether it was dropped.
+    #[cfg(feature = "postpaid")]
     pub fn drop_event(&mut self, now: Instant, h: SessionHandle) -> Result<bool, CallError> {
         self.with(now, h, |s, _sh, _now| match s {
             Session::Postpaid(m) => Ok(m.drop_event()),
+            #[allow(unreachable_patterns)]
             other => Err(CallError::WrongKind(other.kind())),
         })
     }
@@ -180,6 +212,7 @@ impl<
     /// A credit-control session served: send the client an
     /// Abort-Session-Request (RFC 8506 §5.5). False if the session is over
     /// or already has a request outstanding.
+    #[cfg(feature = "server")]
     pub fn abort_session(&mut self, now: Instant, h: SessionHandle) -> Result<bool, CallError> {
         self.with(now, h, |s, _sh, _now| match s {
             Session::CreditControlServer(m) => Ok(m.abort()),
@@ -189,6 +222,7 @@ impl<
 
     /// A credit-control session served: send the client a Re-Auth-Request
     /// (RFC 8506 §5.5).
+    #[cfg(feature = "server")]
     pub fn reauthorize(&mut self, now: Instant, h: SessionHandle) -> Result<bool, CallError> {
         self.with(now, h, |s, _sh, _now| match s {
             Session::CreditControlServer(m) => Ok(m.reauthorize()),

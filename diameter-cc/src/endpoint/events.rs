@@ -5,8 +5,11 @@ use diameter_core::peer;
 
 use super::handles::{PeerHandle, SessionHandle};
 use super::sessions::{SessionEvent, SessionKind};
+#[cfg(feature = "accounting")]
 use crate::client::accounting::AccountingError;
+#[cfg(feature = "server")]
 use crate::server::accounting::AccountingServerEvent;
+#[cfg(feature = "server")]
 use crate::server::credit_control::CcServerEvent;
 
 /// An event of the endpoint.
@@ -34,9 +37,11 @@ pub enum Event {
     },
     /// A one-time credit-control event (CCR-Event) was served, or a new
     /// credit-control session refused: no session handle.
+    #[cfg(feature = "server")]
     CreditControlServer(CcServerEvent),
     /// An EVENT accounting record was served, or a new accounting session
     /// refused: no session handle.
+    #[cfg(feature = "server")]
     AccountingServer(AccountingServerEvent),
 }
 
@@ -113,6 +118,7 @@ pub enum CallError {
     /// The session is of another kind.
     WrongKind(SessionKind),
     /// The accounting session refused it.
+    #[cfg(feature = "accounting")]
     Accounting(AccountingError),
 }
 
@@ -121,6 +127,7 @@ impl core::fmt::Display for CallError {
         match self {
             CallError::UnknownSession => f.write_str("no such session"),
             CallError::WrongKind(k) => write!(f, "not possible on a {k:?} session"),
+            #[cfg(feature = "accounting")]
             CallError::Accounting(e) => write!(f, "accounting: {e}"),
         }
     }
@@ -128,6 +135,7 @@ impl core::fmt::Display for CallError {
 
 impl core::error::Error for CallError {}
 
+#[cfg(feature = "accounting")]
 impl From<AccountingError> for CallError {
     fn from(e: AccountingError) -> Self {
         CallError::Accounting(e)

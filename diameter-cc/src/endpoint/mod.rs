@@ -108,12 +108,20 @@ use diameter_core::peer::{self, identity_buf, Incoming, Peer, PeerConfig, Role, 
 use diameter_core::time::{earliest, Instant, Monotonic};
 use diameter_core::{CommandCode, CommandFlags, EncodeError, Message, ResultCode};
 
+#[cfg(feature = "accounting")]
 use crate::client::accounting::AccountingConfig;
+#[cfg(feature = "postpaid")]
 use crate::client::postpaid::PostpaidConfig;
+#[cfg(feature = "prepaid")]
 use crate::client::prepaid::PrepaidConfig;
+#[cfg(feature = "server")]
 use crate::msg::{Acr, Ccr};
-use crate::server::accounting::{AccountingServer, AccountingServerConfig, AccountingSink, NoSink};
-use crate::server::credit_control::{CcServer, CcServerConfig, NoRating, Rating};
+#[cfg(feature = "server")]
+use crate::server::accounting::{AccountingServer, AccountingServerConfig};
+use crate::server::accounting::{AccountingSink, NoSink};
+#[cfg(feature = "server")]
+use crate::server::credit_control::{CcServer, CcServerConfig};
+use crate::server::credit_control::{NoRating, Rating};
 use crate::session::{Failure, Node, RequestFailed, Route, WallClock};
 use crate::CreditControl;
 use handles::{from_token, session_token};
@@ -136,10 +144,13 @@ pub struct EndpointConfig {
     /// Wall clock for Event-Timestamp.
     pub clock: WallClock,
     /// Settings of prepaid sessions (`None`: none can be opened).
+    #[cfg(feature = "prepaid")]
     pub prepaid: Option<PrepaidConfig>,
     /// Settings of postpaid sessions.
+    #[cfg(feature = "postpaid")]
     pub postpaid: Option<PostpaidConfig>,
     /// Settings of accounting sessions.
+    #[cfg(feature = "accounting")]
     pub accounting: Option<AccountingConfig>,
 }
 
@@ -149,8 +160,11 @@ impl EndpointConfig {
         EndpointConfig {
             peer,
             clock,
+            #[cfg(feature = "prepaid")]
             prepaid: None,
+            #[cfg(feature = "postpaid")]
             postpaid: None,
+            #[cfg(feature = "accounting")]
             accounting: None,
         }
     }
@@ -219,7 +233,11 @@ impl<const PEERS: usize, const SESSIONS: usize, const TX: usize>
 {
     /// An endpoint with no peers and no sessions.
     pub fn new(config: EndpointConfig, now: Instant) -> Self {
-        Self::build(config, now, None, None)
+        #[cfg(feature = "server")]
+        let ep = Self::build(config, now, None, None);
+        #[cfg(not(feature = "server"))]
+        let ep = Self::build(config, now);
+        ep
     }
 }
 
@@ -234,6 +252,7 @@ impl<
     /// Serve credit control (RFC 8506): a CCR-Initial naming no session
     /// opens a server session rated by `rating`; a CCR-Event is rated at
     /// once.
+    #[cfg(feature = "server")]
     pub fn with_credit_control<R2: Rating + 'static>(
         self,
         config: CcServerConfig,
@@ -241,8 +260,11 @@ impl<
     ) -> Endpoint<R2, K, PEERS, SESSIONS, TX> {
         let mut ep = self.map_shared(|sh| Shared {
             node: sh.node,
+            #[cfg(feature = "prepaid")]
             prepaid: sh.prepaid,
+            #[cfg(feature = "postpaid")]
             postpaid: sh.postpaid,
+            #[cfg(feature = "accounting")]
             accounting: sh.accounting,
             cc_server: None,
             acct_server: sh.acct_server,
@@ -252,6 +274,7 @@ impl<
     }
 
     /// Serve accounting (RFC 6733 §9): records go to `sink`.
+    #[cfg(feature = "server")]
     pub fn with_accounting<K2: AccountingSink + 'static>(
         self,
         config: AccountingServerConfig,
@@ -259,8 +282,11 @@ impl<
     ) -> Endpoint<R, K2, PEERS, SESSIONS, TX> {
         let mut ep = self.map_shared(|sh| Shared {
             node: sh.node,
+            #[cfg(feature = "prepaid")]
             prepaid: sh.prepaid,
+            #[cfg(feature = "postpaid")]
             postpaid: sh.postpaid,
+            #[cfg(feature = "accounting")]
             accounting: sh.accounting,
             cc_server: sh.cc_server,
             acct_server: None,
@@ -290,6 +316,7 @@ impl<
     /// assert!(ep.credit_control_server().is_some() && ep.accounting_server().is_none());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[cfg(feature = "server")]
     pub fn new_serving(
         config: EndpointConfig,
         now: Instant,
@@ -310,8 +337,8 @@ impl<
     fn build(
         config: EndpointConfig,
         now: Instant,
-        cc_server: Option<CcServer<R>>,
-        acct_server: Option<AccountingServer<K>>,
+        #[cfg(feature = "server")] cc_server: Option<CcServer<R>>,
+        #[cfg(feature = "server")] acct_server: Option<AccountingServer<K>>,
     ) -> Self {
         let node = Node {
             origin_host: config.peer.local.origin_host.clone(),
@@ -332,11 +359,18 @@ impl<
         Endpoint {
             shared: Shared {
                 node,
+                #[cfg(feature = "prepaid")]
                 prepaid: config.prepaid,
+                #[cfg(feature = "postpaid")]
                 postpaid: config.postpaid,
+                #[cfg(feature = "accounting")]
                 accounting: config.accounting,
+                #[cfg(feature = "server")]
                 cc_server,
+                #[cfg(feature = "server")]
                 acct_server,
+                #[cfg(not(feature = "server"))]
+                servers: core::marker::PhantomData,
             },
             peer_config: config.peer,
             peers: heapless::Vec::new(),
@@ -355,6 +389,7 @@ impl<
         }
     }
 
+    #[cfg(feature = "server")]
     fn map_shared<R2: Rating + 'static, K2: AccountingSink + 'static>(
         self,
         f: impl FnOnce(Shared<R, K>) -> Shared<R2, K2>,
@@ -431,18 +466,22 @@ impl<
             })
     }
     /// The credit-control server, when the node serves credit control.
+    #[cfg(feature = "server")]
     pub fn credit_control_server(&self) -> Option<&CcServer<R>> {
         self.shared.cc_server.as_ref()
     }
     /// The credit-control server, mutably (to top up balances).
+    #[cfg(feature = "server")]
     pub fn credit_control_server_mut(&mut self) -> Option<&mut CcServer<R>> {
         self.shared.cc_server.as_mut()
     }
     /// The accounting server, when the node serves accounting.
+    #[cfg(feature = "server")]
     pub fn accounting_server(&self) -> Option<&AccountingServer<K>> {
         self.shared.acct_server.as_ref()
     }
     /// The accounting server, mutably.
+    #[cfg(feature = "server")]
     pub fn accounting_server_mut(&mut self) -> Option<&mut AccountingServer<K>> {
         self.shared.acct_server.as_mut()
     }
@@ -472,35 +511,47 @@ impl<
             None => None,
         };
         let now = self.clock.get();
-        let mut config = self.peer_config.clone();
         let i = self
             .peers
             .iter()
             .position(|p| !p.in_use)
             .unwrap_or(self.peers.len());
-        config.seed = config
-            .seed
-            .wrapping_add((i as u32).wrapping_mul(0x9e37_79b9));
-        let peer = Peer::new(config, role, now);
-        match self.peers.get_mut(i) {
-            Some(slot) => {
-                slot.peer = peer;
+        // Each slot's machine has its own seed (jitter, identifiers).
+        let base = self.peer_config.seed;
+        self.peer_config.seed = base.wrapping_add((i as u32).wrapping_mul(0x9e37_79b9));
+        let config = &self.peer_config;
+        let fresh = i == self.peers.len();
+        let slot = if fresh {
+            // Slots are only taken as peers are added, so that a server
+            // sized for many peers leaves the untouched ones alone. With
+            // `Peer::new` inlined here, the compiler writes the transmit
+            // buffer and the pending table straight into the slot; a copy
+            // or two of the `PeerConfig` remains on the stack (4.4 KB
+            // for the Cortex-M3 firmware, down from the 18 KB of a whole
+            // `Peer` built and moved: BENCHMARKS.md, Stack).
+            self.peers
+                .resize_with(i + 1, || PeerSlot {
+                    peer: Peer::new(config.clone(), role, now),
+                    generation: 0,
+                    realm: None,
+                    in_use: false,
+                })
+                .ok()
+                .and_then(|()| self.peers.get_mut(i))
+        } else {
+            // In place: a `Peer` is its transmit buffer and more, too big
+            // to build on the stack and move into the slot.
+            let mut slot = self.peers.get_mut(i);
+            if let Some(slot) = slot.as_deref_mut() {
+                slot.peer.reset(config, role, now);
                 slot.generation = (slot.generation + 1) & 0x7fff;
-                slot.realm = realm;
-                slot.in_use = true;
             }
-            None => {
-                self.peers
-                    .push(PeerSlot {
-                        peer,
-                        generation: 0,
-                        realm,
-                        in_use: true,
-                    })
-                    .ok()?;
-            }
-        }
-        let slot = self.peers.get(i)?;
+            slot
+        };
+        self.peer_config.seed = base;
+        let slot = slot?;
+        slot.realm = realm;
+        slot.in_use = true;
         Some(PeerHandle {
             index: i as u16,
             generation: slot.generation,
@@ -782,15 +833,15 @@ impl<
             self.touch(h.index);
             return Incoming::Handled;
         }
-        let serves_cc = self.shared.cc_server.is_some();
-        let serves_acct = self.shared.acct_server.is_some();
-        if code == CommandCode::CREDIT_CONTROL && serves_cc {
+        #[cfg(feature = "server")]
+        if code == CommandCode::CREDIT_CONTROL && self.shared.cc_server.is_some() {
             self.new_cc_session(now, pi, &message);
-            Incoming::Handled
-        } else if code == CommandCode::ACCOUNTING && serves_acct {
+            return Incoming::Handled;
+        } else if code == CommandCode::ACCOUNTING && self.shared.acct_server.is_some() {
             self.new_acct_session(now, pi, &message);
-            Incoming::Handled
-        } else if code == CommandCode::RE_AUTH || code == CommandCode::ABORT_SESSION {
+            return Incoming::Handled;
+        }
+        if code == CommandCode::RE_AUTH || code == CommandCode::ABORT_SESSION {
             self.refuse(pi, &message, ResultCode::UNKNOWN_SESSION_ID);
             Incoming::Handled
         } else {
@@ -819,6 +870,7 @@ impl<
         }
     }
 
+    #[cfg(feature = "server")]
     fn new_cc_session(&mut self, now: Instant, pi: usize, message: &Message<'_>) {
         let ccr = match Ccr::decode(message) {
             Ok(c) => c,
@@ -860,6 +912,7 @@ impl<
         }
     }
 
+    #[cfg(feature = "server")]
     fn new_acct_session(&mut self, now: Instant, pi: usize, message: &Message<'_>) {
         let acr = match Acr::decode(message) {
             Ok(a) => a,
@@ -896,6 +949,15 @@ impl<
     // ---- the session table ------------------------------------------------------
 
     /// Put a new session in a free slot.
+    #[cfg_attr(
+        not(any(
+            feature = "prepaid",
+            feature = "postpaid",
+            feature = "accounting",
+            feature = "server"
+        )),
+        allow(dead_code)
+    )]
     fn insert(&mut self, session: Session) -> Result<SessionHandle, OpenError> {
         let key = fnv(session.session_id().as_bytes());
         if self.index.contains_key(&key) {
@@ -906,11 +968,8 @@ impl<
             return Err(OpenError::TableFull);
         }
         let _ = self.free.pop();
+        #[cfg(feature = "server")]
         let kind = session.kind();
-        let server = matches!(
-            kind,
-            SessionKind::CreditControlServer | SessionKind::AccountingServer
-        );
         let slot = self
             .slots
             .get_mut(usize::from(i))
@@ -921,7 +980,11 @@ impl<
             generation: slot.generation,
         };
         self.touch(i);
-        if server {
+        #[cfg(feature = "server")]
+        if matches!(
+            kind,
+            SessionKind::CreditControlServer | SessionKind::AccountingServer
+        ) {
             // Reported before the session's own events.
             let e = events::Event::Session {
                 session: h,
@@ -1125,9 +1188,11 @@ impl<
                 });
             }
         }
+        #[cfg(feature = "server")]
         if let Some(e) = self.shared.cc_server.as_mut().and_then(|s| s.poll_event()) {
             return Some(events::Event::CreditControlServer(e));
         }
+        #[cfg(feature = "server")]
         if let Some(e) = self
             .shared
             .acct_server

@@ -328,6 +328,10 @@ impl<const P: usize, const TX: usize> core::fmt::Debug for Peer<P, TX> {
 impl<const P: usize, const TX: usize> Peer<P, TX> {
     /// A machine for one peer. It does nothing until [`Peer::start`]
     /// (initiator) or [`Peer::handle_connected`] (responder).
+    // Inlined so that a caller writing the result into its place (an
+    // endpoint's peer slot) gets the transmit buffer and the pending table
+    // built there, not on the stack and then copied.
+    #[inline(always)]
     pub fn new(config: PeerConfig, role: Role, now: Instant) -> Self {
         Peer {
             watchdog: Watchdog::new(config.tw, config.seed),
@@ -347,6 +351,63 @@ impl<const P: usize, const TX: usize> Peer<P, TX> {
             stats: Stats::default(),
             dpr_cause: 0,
         }
+    }
+
+    /// Make this machine what `Peer::new(config.clone(), role, now)` would
+    /// be, in place: nothing the size of a `Peer` (its `TX`-byte transmit
+    /// buffer, its pending table) is built on the stack and moved, as
+    /// `*peer = Peer::new(..)` would (the copy of `config` is the largest
+    /// temporary). Whatever it still had pending is forgotten without
+    /// events: reset a machine that is done with (closed, nothing pending),
+    /// as an endpoint reusing a peer slot does.
+    ///
+    /// ```
+    /// use diameter_core::peer::{LocalIdentity, Peer, PeerConfig, PeerState, Role};
+    /// use diameter_core::time::Instant;
+    /// let config = PeerConfig::new(LocalIdentity::new("a.example", "example")?, 0);
+    /// let mut peer: Peer<4> = Peer::new(config.clone(), Role::Initiator, Instant::ZERO);
+    /// peer.start(Instant::ZERO);
+    /// peer.reset(&config, Role::Responder, Instant::ZERO);
+    /// assert_eq!((peer.state(), peer.role()), (PeerState::Closed, Role::Responder));
+    /// # Ok::<(), diameter_core::peer::ConfigError>(())
+    /// ```
+    pub fn reset(&mut self, config: &PeerConfig, role: Role, now: Instant) {
+        // Every field by name (no `..`): a new field does not compile
+        // until it is reset here too.
+        let Peer {
+            config: own_config,
+            role: own_role,
+            state,
+            watchdog,
+            state_deadline,
+            not_before,
+            backoff,
+            peer,
+            pending,
+            dups,
+            ids,
+            events,
+            tx,
+            last_now,
+            stats,
+            dpr_cause,
+        } = self;
+        own_config.clone_from(config);
+        *watchdog = Watchdog::new(config.tw, config.seed);
+        *ids = Ids::new(config.seed, config.boot_time);
+        *backoff = backoff::Backoff::new(config.seed.rotate_left(16));
+        *own_role = role;
+        *state = PeerState::Closed;
+        *state_deadline = None;
+        *not_before = None;
+        *peer = PeerInfo::default();
+        pending.clear();
+        dups.clear();
+        events.clear();
+        tx.clear();
+        *last_now = now;
+        *stats = Stats::default();
+        *dpr_cause = 0;
     }
 
     // ---- getters ----------------------------------------------------------

@@ -50,6 +50,13 @@ impl<const P: usize> Pending<P> {
         self.map.len()
     }
 
+    /// Forget every entry, in place (as [`Pending::new`]).
+    pub(crate) fn clear(&mut self) {
+        self.map.clear();
+        self.earliest = None;
+        self.handed_back = false;
+    }
+
     pub(crate) fn is_full(&self) -> bool {
         self.map.len() >= P
     }
@@ -172,6 +179,11 @@ impl DuplicateWindow {
         DuplicateWindow {
             seen: heapless::Deque::new(),
         }
+    }
+
+    /// Forget everything, in place (as [`DuplicateWindow::new`]).
+    pub(crate) fn clear(&mut self) {
+        self.seen.clear();
     }
 
     /// Remember a request; true if `retransmitted` (its T flag) and the

@@ -213,3 +213,59 @@ fn requests_answers_timeouts_backpressure_handback() {
     assert!(matches!(ev[1], Event::RequestHandedBack { token: 14, .. }));
     assert_eq!(i.pending_len(), 0);
 }
+
+#[test]
+fn reset_is_new_in_place() {
+    // A machine that went through a CER/CEA, a request and a DPR, then
+    // reset, behaves byte for byte like a new one.
+    let t0 = Instant::ZERO;
+    let mut used: Peer<2> = Peer::new(cfg("client.example.org"), Role::Initiator, t0);
+    let mut r: Peer<2> = Peer::new(cfg("server.example.org"), Role::Responder, t0);
+    used.start(t0);
+    used.handle_connected(t0);
+    r.handle_connected(t0);
+    pump(t0, &mut used, &mut r);
+    pump(t0, &mut r, &mut used);
+    assert!(used.is_open());
+    used.disconnect(t0, base::DisconnectCause::Rebooting);
+    assert!(!used.transmit().is_empty());
+
+    let mut config = cfg("other.example.org");
+    config.seed = 0x1234_5678;
+    let t1 = Instant::from_secs(100);
+    used.reset(&config, Role::Responder, t1);
+    let mut fresh: Peer<2> = Peer::new(config.clone(), Role::Responder, t1);
+    assert_eq!(used.config(), &config);
+    assert_eq!(used.peer_info(), fresh.peer_info());
+    assert_eq!(used.stats(), fresh.stats());
+    assert_eq!(
+        (
+            used.state(),
+            used.role(),
+            used.pending_len(),
+            used.watchdog_state()
+        ),
+        (
+            fresh.state(),
+            fresh.role(),
+            fresh.pending_len(),
+            fresh.watchdog_state()
+        )
+    );
+    assert!(used.transmit().is_empty() && used.poll_event(t1).is_none());
+    for p in [&mut used, &mut fresh] {
+        p.handle_connected(t1);
+    }
+    let mut r2: Peer<2> = Peer::new(cfg("server.example.org"), Role::Initiator, t1);
+    r2.start(t1);
+    r2.handle_connected(t1);
+    let cer = r2.transmit().to_vec();
+    let (a, b) = (
+        used.handle_message(t1, &cer, &base::Base),
+        fresh.handle_message(t1, &cer, &base::Base),
+    );
+    assert_eq!(a, b);
+    assert_eq!(used.transmit(), fresh.transmit(), "the CEA, byte for byte");
+    assert_eq!(used.poll_timeout(), fresh.poll_timeout());
+    assert_eq!(events(t1, &mut used), events(t1, &mut fresh));
+}

@@ -11,11 +11,20 @@
 //!    the sizes of a session's state are printed.
 //!
 //! It exits 0 when everything checked out, 1 otherwise (CI runs it with
-//! `cargo run --release`). `--features client-only` builds only the client
-//! side: the footprint build of BENCHMARKS.md, which runs to the same
-//! output but has no server to talk to.
+//! `cargo run --release`). `--no-default-features --features client-only`
+//! builds only the client side (no `server` feature: neither the
+//! charging node nor the server sessions of `diameter-cc` are linked): the
+//! footprint build of BENCHMARKS.md, which runs to the same output but has
+//! no server to talk to.
 #![no_std]
 #![no_main]
+
+#[cfg(all(feature = "client-only", feature = "server"))]
+compile_error!(
+    "client-only leaves the server out: build with --no-default-features --features client-only"
+);
+#[cfg(not(any(feature = "client-only", feature = "server")))]
+compile_error!("build with the default features (the whole run) or with --features client-only");
 
 #[cfg(not(feature = "client-only"))]
 mod bench;

@@ -252,10 +252,8 @@ fn client_node() -> &'static ClientNode {
             .and_then(|p| p.with_destination_host("ocs.example"))
             .expect("valid prepaid settings"),
     );
-    let node = NODE.init(Node::new(Endpoint::new(
-        config,
-        diameter_embassy::clock::now(),
-    )));
+    // Built in the static, not on the stack and moved (`init_with`).
+    let node = NODE.init_with(|| Node::new(Endpoint::new(config, diameter_embassy::clock::now())));
     node.with(|ep| ep.add_peer(Role::Initiator, None));
     node
 }
@@ -272,10 +270,12 @@ fn server_node() -> &'static ServerNode {
         PeerConfig::new(identity("ocs.example"), EPOCH as u32),
         WallClock::new(EPOCH),
     );
-    SERVER.init(Node::new(
-        Endpoint::new(server_config, diameter_embassy::clock::now())
-            .with_credit_control(CcServerConfig::new(), balances),
-    ))
+    SERVER.init_with(|| {
+        Node::new(
+            Endpoint::new(server_config, diameter_embassy::clock::now())
+                .with_credit_control(CcServerConfig::new(), balances),
+        )
+    })
 }
 
 /// Client and server over two stacks; returns the call's outcome and the
