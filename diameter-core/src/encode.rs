@@ -90,7 +90,8 @@ impl<'b> MessageBuilder<'b> {
     /// Reserve an AVP of `data_len` data bytes; write its header and zero its
     /// padding. Returns the data bytes to fill, or `None` once the buffer is
     /// exhausted (or the message is in error).
-    #[inline(always)]
+    // Inlined on hosts for speed; on bare metal (flash) the compiler decides.
+    #[cfg_attr(not(target_os = "none"), inline(always))]
     fn reserve(
         &mut self,
         code: u32,
@@ -156,6 +157,8 @@ impl<'b> MessageBuilder<'b> {
 
     /// Append an AVP of `def` with explicit flags. The V bit follows the
     /// definition's vendor (set when it is not 0) whatever `flags` says.
+    // Inlined on hosts for speed; on bare metal (flash) the compiler decides.
+    #[cfg_attr(not(target_os = "none"), inline)]
     pub fn put_with_flags<T: AvpType>(
         &mut self,
         def: &AvpDef<T>,

@@ -495,7 +495,8 @@ enum Required {
 }
 
 /// The flag rules of `info` and, in strict mode, the reserved bits (3009).
-#[inline(always)]
+// Inlined on hosts for speed; on bare metal (flash) the compiler decides.
+#[cfg_attr(not(target_os = "none"), inline(always))]
 fn check_flags(avp: &Avp<'_>, info: Option<&AvpInfo>, config: &ParseConfig) -> Result<(), Error> {
     let reserved = config.strict_reserved_bits & (avp.flags().0 & crate::AvpFlags::RESERVED.0 != 0);
     let rules = match info {

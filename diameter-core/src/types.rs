@@ -85,7 +85,8 @@ impl DataType {
 
     /// Check AVP data against this type without keeping the value: the
     /// fixed size (5014) and the value rules (5004).
-    #[inline(always)]
+    // Inlined on hosts for speed; on bare metal (flash) the compiler decides.
+    #[cfg_attr(not(target_os = "none"), inline(always))]
     pub fn check(self, data: &[u8]) -> Result<(), ErrorKind> {
         // The fixed sizes inline (a compare), the text types out of line.
         match self {

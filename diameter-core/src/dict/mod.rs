@@ -115,7 +115,8 @@ impl FlagRules {
     /// M bit; an M bit where the RFC says MUST NOT is rejected. The P bit is
     /// ignored on receipt: RFC 6733 dropped end-to-end security, and 3GPP
     /// dictionaries still say "P may"; encoders never set it.
-    #[inline(always)]
+    // Inlined on hosts for speed; on bare metal (flash) the compiler decides.
+    #[cfg_attr(not(target_os = "none"), inline(always))]
     pub const fn accepts(&self, flags: AvpFlags) -> bool {
         // Branch-free: this runs for every AVP received.
         let v = flags.is_vendor();
