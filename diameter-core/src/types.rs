@@ -891,13 +891,9 @@ mod tests {
             // Under Miri (which checks the `unsafe` block's callers) a
             // sample: every boundary value, every tail length.
             let (max_len, fills, values): (usize, &[u8], std::vec::Vec<u8>) = if cfg!(miri) {
-                (
-                    17,
-                    &[b'a'],
-                    std::vec![0, 0x20, 0x21, 0x7e, 0x7f, 0x80, 0xff],
-                )
+                (17, b"a", std::vec![0, 0x20, 0x21, 0x7e, 0x7f, 0x80, 0xff])
             } else {
-                (24, &[b'a', b'~', b'!', b'0'], (0..=255u8).collect())
+                (24, b"a~!0", (0..=255u8).collect())
             };
             for len in 1..=max_len {
                 for &fill in fills {
