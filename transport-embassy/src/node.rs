@@ -9,8 +9,10 @@
 //! events to the [`crate::calls`] object that opened it, everything else
 //! (peer state, server sessions, one-time events) to
 //! [`Node::next_event`]. Both queues are bounded ([`EVENT_QUEUE`]); when
-//! one is full its oldest event is dropped and counted
-//! ([`NodeStats::events_dropped`]), never the transport's commands.
+//! one is full an event is dropped and counted
+//! ([`NodeStats::events_dropped`]), never the transport's commands: for a
+//! session's event, the oldest queued event of that same session first, so
+//! one call that does not read its events cannot push out another's.
 
 use core::cell::RefCell;
 use core::future::poll_fn;
@@ -92,7 +94,21 @@ impl<R: Rating + 'static, K: AccountingSink + 'static, const P: usize, const S: 
         match e {
             Event::Session { session, event } if self.attached.contains(&session) => {
                 if self.session_events.is_full() {
-                    self.session_events.remove(0);
+                    // Make room at the expense of the session that fills
+                    // the queue (its oldest event), else of the oldest event
+                    // that is not a session's end; another call's `Closed`
+                    // goes last, since its owner waits for it.
+                    let victim = self
+                        .session_events
+                        .iter()
+                        .position(|(s, _)| *s == session)
+                        .or_else(|| {
+                            self.session_events
+                                .iter()
+                                .position(|(_, e)| !matches!(e, SessionEvent::Closed))
+                        })
+                        .unwrap_or(0);
+                    self.session_events.remove(victim);
                     self.stats.events_dropped = self.stats.events_dropped.saturating_add(1);
                 }
                 let _ = self.session_events.push((session, event));

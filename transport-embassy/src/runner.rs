@@ -344,8 +344,10 @@ impl<
         self.bufs.rx = RxBuf::new();
         let mut none: Option<(&mut NoConnection, PeerHandle)> = None;
         if let Settled::Connect(p) = self.settle(&mut none).await {
-            // Reconnect requests are served by the next `idle`.
-            let _ = p;
+            // No connection to give it while this one is being torn down:
+            // the endpoint hears the attempt failed and backs off (as in
+            // `deliver`), rather than wait out its CER timer.
+            self.node.handle_disconnected(p);
         }
     }
 
