@@ -128,14 +128,23 @@ impl Sqlite {
         conn.execute_batch(SCHEMA).map_err(err)?;
         let mut db = Sqlite { conn };
         if !existed {
-            db.transaction(&mut |tx| Ok(seed(tx)?))
-                .map_err(|f| match f {
-                    Fail::Db(e) => e,
-                    Fail::Logic(e) => DbError {
-                        message: e.to_string(),
-                        retry: false,
-                    },
-                })?;
+            // Decided again inside the (immediate, so serialised)
+            // transaction: two processes that both found the file missing
+            // must not both seed, the second resetting balances the first
+            // may already have charged.
+            db.transaction(&mut |tx| {
+                if tx.tariff(&Tariff::demo().name)?.is_none() {
+                    seed(tx)?;
+                }
+                Ok(())
+            })
+            .map_err(|f| match f {
+                Fail::Db(e) => e,
+                Fail::Logic(e) => DbError {
+                    message: e.to_string(),
+                    retry: false,
+                },
+            })?;
         }
         Ok(db)
     }

@@ -188,7 +188,9 @@ async fn bench(args: &BenchArgs) -> Result<Status, Failure> {
         };
         let mut opts = ServerOptions {
             speed,
-            instance: "bench".into(),
+            // Unique per process: a server starting releases the reservations
+            // its instance name holds, so two runs on one database must not share it.
+            instance: format!("bench-{}", std::process::id()),
             ..ServerOptions::new(SocketAddr::from(([127, 0, 0, 1], 0)), &url)
         };
         let mut client_tls = None;
@@ -283,6 +285,7 @@ async fn bench(args: &BenchArgs) -> Result<Status, Failure> {
     };
     let started = Instant::now();
     let unix = unix_now() as u32;
+    let tag = format!("bench-{}", std::process::id());
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..args.sessions {
         let node = nodes[i as usize % nodes.len()].clone();
@@ -291,7 +294,10 @@ async fn bench(args: &BenchArgs) -> Result<Status, Failure> {
         } else {
             started + Duration::from_secs_f64(f64::from(i) / f64::from(args.rate))
         };
-        let sid = session_id(&args.origin_host, unix, i, Some("bench"))
+        // The process id in the optional part: two runs started in the
+        // same second with one Origin-Host must not share Session-Ids (the
+        // server would take the second run's debits for repeats).
+        let sid = session_id(&args.origin_host, unix, i, Some(&tag))
             .map(|s| s.as_str().to_string())
             .unwrap_or_default();
         let parties = Parties::new(&args.from, &args.to).map_err(bad)?;

@@ -261,7 +261,9 @@ async fn call(args: &CallArgs) -> Result<Status, Failure> {
             };
             let mut opts = ServerOptions {
                 speed,
-                instance: "call".into(),
+                // Unique per process: a server starting releases the reservations
+                // its instance name holds, so two runs on one database must not share it.
+                instance: format!("call-{}", std::process::id()),
                 large: false,
                 ..ServerOptions::new(SocketAddr::from(([127, 0, 0, 1], 0)), &url)
             };

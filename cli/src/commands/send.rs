@@ -90,7 +90,9 @@ async fn send(args: &SendArgs) -> Result<Status, Failure> {
             let url = format!("sqlite:{}", dir.path().join("charging.db").display());
             _tmp = Some(dir);
             let mut opts = ServerOptions {
-                instance: "send".into(),
+                // Unique per process: a server starting releases the reservations
+                // its instance name holds, so two runs on one database must not share it.
+                instance: format!("send-{}", std::process::id()),
                 large: false,
                 ..ServerOptions::new(SocketAddr::from(([127, 0, 0, 1], 0)), &url)
             };
