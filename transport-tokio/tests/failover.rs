@@ -233,9 +233,11 @@ async fn the_first_server_crashes_and_every_record_is_stored_once() {
     let relay = Relay::start(server1.local_addrs()[0]).await;
 
     let mut config = client_config("proxy.diameter.test", REALM);
-    if let Some(a) = config.accounting.as_mut() {
-        a.interim_interval = Some(1);
-    }
+    config
+        .accounting
+        .as_mut()
+        .expect("client_config sets up accounting")
+        .interim_interval = Some(1);
     let client = Node::builder(config)
         .connect_to(Target::new(relay.addr))
         .connect_to(Target::new(server2.local_addrs()[0]))
