@@ -676,6 +676,7 @@ fn find_rule(rules: &[Rule], code: u32, vendor: u32, from: usize) -> Option<usiz
 
 impl<'a> Avp<'a> {
     /// The AVPs inside this AVP's data, as a set with message offsets.
+    #[inline]
     pub fn group_set(&self) -> AvpSet<'a> {
         AvpSet::new(
             self.data(),

@@ -104,6 +104,20 @@ pub struct Ccr<'a> {
     pub service_information: Option<AvpSet<'a>>,
     /// The IMS-Information (876/10415) inside Service-Information.
     pub ims: Option<ImsInformation<'a>>,
+    /// Where the repeated AVPs start (message offsets of the first
+    /// Subscription-Id, Used-Service-Unit and Multiple-Services-Credit-
+    /// Control, the message length for none), noted by the decoding walk
+    /// so that their iterators do not walk the AVPs before them again.
+    repeated_at: RepeatedAt,
+}
+
+/// Message offsets of the first AVP of each repeated kind of a [`Ccr`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+struct RepeatedAt {
+    subscription_id: u32,
+    used_service_unit: u32,
+    mscc: u32,
 }
 
 impl<'a> Ccr<'a> {
@@ -176,8 +190,23 @@ impl<'a> Ccr<'a> {
         let mut requested_action = None;
         let mut multiple_services_indicator = None;
         let mut service_information = None;
+        let end = msg.as_bytes().len().min(u32::MAX as usize) as u32;
+        let mut at = RepeatedAt {
+            subscription_id: end,
+            used_service_unit: end,
+            mscc: end,
+        };
         for avp in msg.iter() {
             let avp = avp?;
+            if avp.vendor() == 0 {
+                let first = |at: &mut u32| *at = (*at).min(avp.offset() as u32);
+                match avp.code() {
+                    c if c == dict::SUBSCRIPTION_ID.code() => first(&mut at.subscription_id),
+                    c if c == dict::USED_SERVICE_UNIT.code() => first(&mut at.used_service_unit),
+                    c if c == dict::MULTIPLE_SERVICES_CREDIT_CONTROL.code() => first(&mut at.mscc),
+                    _ => {}
+                }
+            }
             scan!(avp;
                 session_id = base::SESSION_ID,
                 origin_host = base::ORIGIN_HOST,
@@ -226,6 +255,7 @@ impl<'a> Ccr<'a> {
             multiple_services_indicator,
             service_information,
             ims,
+            repeated_at: at,
         })
     }
 
@@ -247,7 +277,7 @@ impl<'a> Ccr<'a> {
     /// ```
     pub fn subscription_ids(&self) -> SubscriptionIds<'a> {
         Groups::new(
-            self.message.avps(),
+            self.avps_from(self.repeated_at.subscription_id),
             &dict::SUBSCRIPTION_ID,
             SubscriptionId::decode,
         )
@@ -270,7 +300,7 @@ impl<'a> Ccr<'a> {
     /// ```
     pub fn used_service_units(&self) -> ServiceUnits<'a> {
         Groups::new(
-            self.message.avps(),
+            self.avps_from(self.repeated_at.used_service_unit),
             &dict::USED_SERVICE_UNIT,
             ServiceUnit::decode,
         )
@@ -308,10 +338,16 @@ impl<'a> Ccr<'a> {
     /// ```
     pub fn mscc(&self) -> MsccIter<'a> {
         Groups::new(
-            self.message.avps(),
+            self.avps_from(self.repeated_at.mscc),
             &dict::MULTIPLE_SERVICES_CREDIT_CONTROL,
             Mscc::decode,
         )
+    }
+
+    /// The top-level AVPs from message offset `at` on.
+    fn avps_from(&self, at: u32) -> AvpSet<'a> {
+        let bytes = self.message.as_bytes();
+        AvpSet::new(bytes.get(at as usize..).unwrap_or_default(), at)
     }
 
     /// Start the answer (RFC 8506 §3.2): a [`CcaRepr`] with this request's

@@ -255,39 +255,10 @@ pub(crate) fn check(
     msg.validate_command(def, &crate::CreditControl, config)
 }
 
-/// If `avp` is an AVP of `def`, decode it into `slot` (the first one wins)
-/// and return `true`.
-#[inline]
-pub(crate) fn take<'a, T: AvpType>(
-    slot: &mut Option<T::Value<'a>>,
-    avp: &Avp<'a>,
-    def: &AvpDef<T>,
-) -> Result<bool, Error> {
-    if !avp.is(def.info.code, def.info.vendor) {
-        return Ok(false);
-    }
-    if slot.is_none() {
-        *slot = Some(decode_avp::<T>(avp)?);
-    }
-    Ok(true)
-}
-
-/// If `avp` is a Grouped AVP of `def`, decode its content with `f` into
-/// `slot` (the first one wins) and return `true`.
-#[inline]
-pub(crate) fn take_group<'a, V>(
-    slot: &mut Option<V>,
-    avp: &Avp<'a>,
-    def: &AvpDef<Grouped>,
-    f: fn(AvpSet<'a>) -> Result<V, Error>,
-) -> Result<bool, Error> {
-    if !avp.is(def.info.code, def.info.vendor) {
-        return Ok(false);
-    }
-    if slot.is_none() {
-        *slot = Some(f(avp.group_set())?);
-    }
-    Ok(true)
+/// Decode `avp` as an AVP of `def`'s type (the caller matched its code).
+#[inline(always)]
+pub(crate) fn read<'a, T: AvpType>(avp: &Avp<'a>, _def: &AvpDef<T>) -> Result<T::Value<'a>, Error> {
+    decode_avp::<T>(avp)
 }
 
 /// A required value, or 5005 naming the missing AVP of `def`.
@@ -305,21 +276,49 @@ pub(crate) fn required<T, V>(slot: Option<V>, def: &AvpDef<T>) -> Result<V, Erro
 /// Read the AVPs of a set in one pass into `Option` slots:
 /// `scan!(avp; slot = DEF, ...; group slot = DEF => decode_fn, ...)`.
 /// Inside a `for` loop over the AVPs; `continue`s once an AVP is matched.
+///
+/// The AVP's code is compared with each definition's code alone (a chain
+/// of compares of one value with constants, which the compiler turns into
+/// one jump), its vendor only once the code matched; so the codes of one
+/// `scan!` must differ, which a compile-time assertion checks.
 macro_rules! scan {
     ($avp:ident; $($slot:ident = $def:expr),* $(,)?; $(group $gslot:ident = $gdef:expr => $f:expr),* $(,)?) => {
+        const {
+            $crate::msg::assert_distinct(&[$($def.info.code,)* $($gdef.info.code,)*]);
+        }
+        let code = $avp.code();
         $(
-            if $crate::msg::take(&mut $slot, &$avp, &$def)? {
+            if code == $def.info.code {
+                if $avp.vendor() == $def.info.vendor && $slot.is_none() {
+                    $slot = Some($crate::msg::read(&$avp, &$def)?);
+                }
                 continue;
             }
         )*
         $(
-            if $crate::msg::take_group(&mut $gslot, &$avp, &$gdef, $f)? {
+            if code == $gdef.info.code {
+                if $avp.vendor() == $gdef.info.vendor && $gslot.is_none() {
+                    $gslot = Some(($f)($avp.group_set())?);
+                }
                 continue;
             }
         )*
     };
 }
 pub(crate) use scan;
+
+/// Compile-time check of [`scan!`]: no code twice in one list.
+pub(crate) const fn assert_distinct(codes: &[u32]) {
+    let mut i = 0;
+    while i < codes.len() {
+        let mut j = i + 1;
+        while j < codes.len() {
+            assert!(codes[i] != codes[j], "scan!: an AVP code listed twice");
+            j += 1;
+        }
+        i += 1;
+    }
+}
 
 #[cfg(test)]
 mod tests {
