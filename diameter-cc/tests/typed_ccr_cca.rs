@@ -686,14 +686,9 @@ fn views_of_a_validated_message_read_the_same_fields() {
         let slow = Ccr::decode(&plain).unwrap();
         let fast = Ccr::decode(&once).unwrap();
         assert!(fast.message.is_validated(), "{name}");
-        assert_eq!(
-            Ccr {
-                message: plain,
-                ..fast
-            },
-            slow,
-            "{name}"
-        );
+        let mut same = fast;
+        same.message = plain;
+        assert_eq!(same, slow, "{name}");
         assert!(fast.mscc().eq(slow.mscc()), "{name}");
         assert!(
             fast.subscription_ids().eq(slow.subscription_ids()),

@@ -277,6 +277,23 @@ static IETF_INDEX: [u8; DIRECT] = {
 
 const BASE: &[&AvpInfo] = base::AVPS;
 
+/// [`ALL`] then [`BASE`] in one table, so that an index of
+/// [`IETF_INDEX`] or [`TGPP_INDEX`] is one load whichever list it names.
+static LOOKUP: [&AvpInfo; ALL.len() + BASE.len()] = {
+    let mut t = [ALL[0]; ALL.len() + BASE.len()];
+    let mut i = 0;
+    while i < ALL.len() {
+        t[i] = ALL[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < BASE.len() {
+        t[ALL.len() + j] = BASE[j];
+        j += 1;
+    }
+    t
+};
+
 /// The 3GPP (vendor 10415) codes of this crate, `[FIRST_3GPP,
 /// FIRST_3GPP + DIRECT_3GPP)`, are looked up in [`TGPP_INDEX`].
 const FIRST_3GPP: u32 = {
@@ -336,15 +353,11 @@ impl Dictionary for CreditControl {
     fn avp(&self, code: u32, vendor: u32) -> Option<&'static AvpInfo> {
         if vendor == 0 && (code as usize) < DIRECT {
             let i = *IETF_INDEX.get(code as usize)? as usize;
-            return match i {
-                0 => None,
-                i if i <= ALL.len() => ALL.get(i - 1).copied(),
-                i => BASE.get(i - 1 - ALL.len()).copied(),
-            };
+            return LOOKUP.get(i.wrapping_sub(1)).copied();
         }
         if vendor == tgpp::VENDOR_3GPP && (code.wrapping_sub(FIRST_3GPP) as usize) < DIRECT_3GPP {
             let i = *TGPP_INDEX.get(code.wrapping_sub(FIRST_3GPP) as usize)? as usize;
-            return i.checked_sub(1).and_then(|i| ALL.get(i).copied());
+            return LOOKUP.get(i.wrapping_sub(1)).copied();
         }
         // Every AVP of this crate is in the tables above.
         base::Base.avp(code, vendor)

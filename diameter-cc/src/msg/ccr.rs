@@ -646,3 +646,67 @@ impl<'a> CcrRepr<'a> {
         b.finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diameter_core::MessageBuilder;
+
+    /// The iterators start where the decoding walk saw the first AVP of
+    /// their kind, and find the same AVPs as a walk of the whole message,
+    /// wherever the AVPs sit (here out of grammar order, interleaved).
+    #[test]
+    fn iterators_from_noted_offsets_match_a_whole_walk() {
+        let mut buf = [0u8; 1024];
+        let mut b = MessageBuilder::new(&mut buf, CcrRepr::header(1, 1));
+        b.put(&base::SESSION_ID, "s;1")
+            .put(&base::ORIGIN_HOST, "h")
+            .put(&base::ORIGIN_REALM, "r")
+            .put(&base::DESTINATION_REALM, "r")
+            .put(&base::AUTH_APPLICATION_ID, 4)
+            .put(&dict::SERVICE_CONTEXT_ID, "c@x")
+            .put(&dict::CC_REQUEST_TYPE, CcRequestType::Update)
+            .put(&dict::CC_REQUEST_NUMBER, 1);
+        let used = |b: &mut MessageBuilder<'_>, t: u32| {
+            b.grouped(&dict::USED_SERVICE_UNIT, |g| {
+                ServiceUnit::time(t).write(g);
+            });
+        };
+        used(&mut b, 1);
+        let mscc = |b: &mut MessageBuilder<'_>, rg: u32| {
+            b.grouped(&dict::MULTIPLE_SERVICES_CREDIT_CONTROL, |g| {
+                MsccRepr {
+                    rating_group: Some(rg),
+                    ..MsccRepr::EMPTY
+                }
+                .write(g);
+            });
+        };
+        let sub = |b: &mut MessageBuilder<'_>, data: &str| {
+            b.grouped(&dict::SUBSCRIPTION_ID, |g| {
+                SubscriptionId::e164(data).write(g);
+            });
+        };
+        mscc(&mut b, 7);
+        sub(&mut b, "1001");
+        used(&mut b, 2);
+        sub(&mut b, "1002");
+        mscc(&mut b, 8);
+        let bytes = b.finish().unwrap();
+        let msg = Message::parse(bytes).unwrap();
+        let ccr = Ccr::decode(&msg).unwrap();
+        let whole = msg.avps();
+        assert!(ccr
+            .used_service_units()
+            .eq(Groups::new(whole, &dict::USED_SERVICE_UNIT, ServiceUnit::decode)));
+        assert_eq!(ccr.used_service_units().count(), 2);
+        assert!(ccr
+            .subscription_ids()
+            .eq(Groups::new(whole, &dict::SUBSCRIPTION_ID, SubscriptionId::decode)));
+        assert_eq!(ccr.subscription_ids().count(), 2);
+        assert!(ccr
+            .mscc()
+            .map(|m| m.unwrap().rating_group)
+            .eq([Some(7), Some(8)]));
+    }
+}
