@@ -665,6 +665,18 @@ fn validate_rules<D: Dictionary>(
 #[inline]
 fn find_rule(rules: &[Rule], code: u32, vendor: u32, from: usize) -> Option<usize> {
     let is = |r: &Rule| r.code == code && r.vendor == vendor;
+    // In grammar order, the AVP is the previous one's rule (a repeat) or
+    // the next rule: two compares, no search.
+    if let Some(r) = rules.get(from) {
+        if is(r) {
+            return Some(from);
+        }
+    }
+    if let Some(r) = rules.get(from + 1) {
+        if is(r) {
+            return Some(from + 1);
+        }
+    }
     let (head, tail) = rules.split_at(from.min(rules.len()));
     let found = match tail.iter().position(is) {
         Some(i) => Some(from + i),
