@@ -261,8 +261,8 @@ fn visit<D: Dictionary, const CHECK: bool>(
     depth: u16,
     acc: &mut Acc,
 ) -> Result<(), Error> {
-    for avp in set.iter() {
-        let avp = avp?;
+    let mut iter = set.iter();
+    while let Some(avp) = iter.next_avp() {
         if CHECK && avp.flags().0 & AvpFlags::RESERVED.0 != 0 {
             return Err(avp.error(ErrorKind::InvalidAvpBits));
         }
@@ -296,7 +296,7 @@ fn visit<D: Dictionary, const CHECK: bool>(
             DataType::IpFilterRule => acc.add(decode_avp::<IpFilterRule>(&avp)?.len() as u64),
         }
     }
-    Ok(())
+    iter.finish()
 }
 
 // ---------------------------------------------------------------------------

@@ -360,6 +360,43 @@ impl<'a> AvpIter<'a> {
     pub fn remaining(&self) -> &'a [u8] {
         self.rest
     }
+
+    /// The next well-formed AVP, or `None` at the end *or* at a malformed
+    /// AVP, which then stays unvisited: call [`AvpIter::finish`] after the
+    /// loop to tell the two apart. This is the iterator's hot loop without
+    /// an error value per AVP; `next` is the same walk with the error in
+    /// each item.
+    ///
+    /// ```
+    /// use diameter_core::avp::AvpIter;
+    /// // Origin-State-Id (278) = 7, then 5 bytes that are no AVP header.
+    /// let bytes = [0, 0, 1, 22, 0x40, 0, 0, 12, 0, 0, 0, 7, 1, 2, 3, 4, 5];
+    /// let mut it = AvpIter::new(&bytes);
+    /// let mut codes = 0;
+    /// while let Some(avp) = it.next_avp() {
+    ///     codes += avp.code();
+    /// }
+    /// assert_eq!(codes, 278);
+    /// assert_eq!(it.finish().unwrap_err().avp().unwrap().offset, Some(12));
+    /// ```
+    #[inline(always)]
+    pub fn next_avp(&mut self) -> Option<Avp<'a>> {
+        let (avp, step) = Avp::parse_well_formed(self.rest, self.offset)?;
+        self.rest = self.rest.get(step..).unwrap_or(&[]);
+        self.offset += step;
+        Some(avp)
+    }
+
+    /// After [`AvpIter::next_avp`] returned `None`: `Ok` at the end of the
+    /// bytes, the error of the malformed AVP that stopped it otherwise.
+    #[inline]
+    pub fn finish(&self) -> Result<(), Error> {
+        if self.rest.is_empty() {
+            Ok(())
+        } else {
+            Err(malformed(self.rest, self.offset))
+        }
+    }
 }
 
 impl<'a> Iterator for AvpIter<'a> {

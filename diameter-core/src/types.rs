@@ -108,7 +108,8 @@ impl DataType {
     }
 
     /// [`DataType::check`] of the types with value rules.
-    #[inline(never)]
+    #[cfg_attr(not(target_os = "none"), inline(always))]
+    #[cfg_attr(target_os = "none", inline(never))]
     fn check_text(self, data: &[u8]) -> Result<(), ErrorKind> {
         match self {
             DataType::Address => Address::decode(data).map(|_| ()),
