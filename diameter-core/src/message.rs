@@ -494,25 +494,29 @@ enum Required {
     AnswerMessage,
 }
 
-/// The flag rules of `info` and, in strict mode, the reserved bits (3009).
+/// The flag rules of `info` and, in strict mode, the reserved bits: `false`
+/// means 3009, built by the caller (out of the hot loop).
 // Inlined on hosts for speed; on bare metal (flash) the compiler decides.
 #[cfg_attr(not(target_os = "none"), inline(always))]
-fn check_flags(avp: &Avp<'_>, info: Option<&AvpInfo>, config: &ParseConfig) -> Result<(), Error> {
+fn flags_ok(avp: &Avp<'_>, info: Option<&AvpInfo>, config: &ParseConfig) -> bool {
     let reserved = config.strict_reserved_bits & (avp.flags().0 & crate::AvpFlags::RESERVED.0 != 0);
     let rules = match info {
         Some(info) => info.flags.accepts(avp.flags()),
         None => true,
     };
-    if reserved | !rules {
-        return Err(bad_bits(avp));
-    }
-    Ok(())
+    !reserved & rules
 }
 
+/// The error of `kind` about the AVP at message offset `offset` of `set`,
+/// read again from the bytes (cold: only on failure).
 #[cold]
 #[inline(never)]
-fn bad_bits(avp: &Avp<'_>) -> Error {
-    avp.error(ErrorKind::InvalidAvpBits)
+fn avp_error(set: &AvpSet<'_>, offset: usize, kind: ErrorKind) -> Error {
+    let rel = offset.saturating_sub(set.base as usize);
+    match Avp::parse(set.bytes.get(rel..).unwrap_or_default(), offset) {
+        Ok((avp, _)) => avp.error(kind),
+        Err(e) => e,
+    }
 }
 
 /// Walk every AVP header of `set`, descending into Grouped AVPs known to
@@ -591,21 +595,26 @@ fn validate_rules<D: Dictionary>(
     // AVPs mostly come in the grammar's order: the search for an AVP's rule
     // starts at the previous AVP's.
     let mut cursor = 0usize;
+    // Errors are built by `fail` out of line, from the AVP's offset alone,
+    // so that the AVP need not be kept in memory on the way.
+    let fail = |avp: &Avp<'_>, kind| avp_error(&set, avp.offset(), kind);
     for (pos, avp) in set.iter().enumerate() {
         let avp = avp?;
         let info = dict.avp(avp.code(), avp.vendor());
         let rule = find_rule(rules, avp.code(), avp.vendor(), cursor);
-        check_flags(&avp, info, config)?;
+        if !flags_ok(&avp, info, config) {
+            return Err(fail(&avp, ErrorKind::InvalidAvpBits));
+        }
         match info {
             Some(info) => {
                 if let Err(k) = info.data_type.check(avp.data()) {
-                    return Err(avp.error(k));
+                    return Err(fail(&avp, k));
                 }
                 // Failed-AVP (§7.5) carries offending AVPs on purpose: only
                 // its headers were checked by the parser, not its content.
                 if info.data_type == DataType::Grouped {
                     if depth >= config.max_depth {
-                        return Err(avp.error(ErrorKind::NestingTooDeep));
+                        return Err(fail(&avp, ErrorKind::NestingTooDeep));
                     }
                     if avp.is(FAILED_AVP, 0) {
                         check_failed_avp(avp.group_set(), config, depth + 1)?;
@@ -615,7 +624,7 @@ fn validate_rules<D: Dictionary>(
                 }
             }
             None if avp.flags().is_mandatory() && rule.is_none() => {
-                return Err(avp.error(ErrorKind::AvpUnsupported));
+                return Err(fail(&avp, ErrorKind::AvpUnsupported));
             }
             None => {}
         }
@@ -626,17 +635,17 @@ fn validate_rules<D: Dictionary>(
                 if let Some(c) = counts.get_mut(i) {
                     *c = c.saturating_add(1);
                     if *c > r.max {
-                        return Err(avp.error(ErrorKind::TooManyAvps));
+                        return Err(fail(&avp, ErrorKind::TooManyAvps));
                     }
                     if *c == r.min {
                         met |= 1 << i;
                     }
                 }
                 if r.kind == RuleKind::Fixed && i != pos {
-                    return Err(avp.error(ErrorKind::AvpNotAllowed));
+                    return Err(fail(&avp, ErrorKind::AvpNotAllowed));
                 }
             }
-            None if !grammar.extensible => return Err(avp.error(ErrorKind::AvpNotAllowed)),
+            None if !grammar.extensible => return Err(fail(&avp, ErrorKind::AvpNotAllowed)),
             None => {}
         }
     }
