@@ -195,8 +195,8 @@ fn ascii_str(data: &[u8], graphic: bool) -> Option<&str> {
 
 /// Whether every byte of `data` is below 0x80 and, with `graphic`, within
 /// 0x21..=0x7e: eight bytes per step (SWAR, no early exit), the last step
-/// overlapping the one before it; strings shorter than eight bytes one byte
-/// at a time.
+/// overlapping the one before it (8 to 16 bytes: the first and the last
+/// word, no loop); strings shorter than eight bytes one byte at a time.
 #[inline(always)]
 fn ascii_ok(data: &[u8], graphic: bool) -> bool {
     const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -205,6 +205,15 @@ fn ascii_ok(data: &[u8], graphic: bool) -> bool {
             ok & (b < 0x80) & (!graphic | b.is_ascii_graphic())
         });
     };
+    // Up to sixteen bytes (most names and realms): the first and the last
+    // word, which overlap, and no loop.
+    if data.len() <= 16 {
+        if let Some(first) = data.first_chunk::<8>() {
+            let bad = ascii_bad(u64::from_le_bytes(*first), graphic)
+                | ascii_bad(u64::from_le_bytes(*last), graphic);
+            return bad & HIGH == 0;
+        }
+    }
     let mut bad = 0u64;
     let mut chunks = data.chunks_exact(8);
     for c in &mut chunks {
