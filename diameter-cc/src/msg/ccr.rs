@@ -696,13 +696,17 @@ mod tests {
         let msg = Message::parse(bytes).unwrap();
         let ccr = Ccr::decode(&msg).unwrap();
         let whole = msg.avps();
-        assert!(ccr
-            .used_service_units()
-            .eq(Groups::new(whole, &dict::USED_SERVICE_UNIT, ServiceUnit::decode)));
+        assert!(ccr.used_service_units().eq(Groups::new(
+            whole,
+            &dict::USED_SERVICE_UNIT,
+            ServiceUnit::decode
+        )));
         assert_eq!(ccr.used_service_units().count(), 2);
-        assert!(ccr
-            .subscription_ids()
-            .eq(Groups::new(whole, &dict::SUBSCRIPTION_ID, SubscriptionId::decode)));
+        assert!(ccr.subscription_ids().eq(Groups::new(
+            whole,
+            &dict::SUBSCRIPTION_ID,
+            SubscriptionId::decode
+        )));
         assert_eq!(ccr.subscription_ids().count(), 2);
         assert!(ccr
             .mscc()
