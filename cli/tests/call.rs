@@ -199,11 +199,11 @@ fn one_line_failure(o: &Output, starts: &str) {
 
 #[test]
 fn connection_refused() {
-    let port = {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let peer = format!("127.0.0.1:{port}");
+    // A socket bound but never listening: the port stays ours (no parallel
+    // test can take it) and connections to it are refused.
+    let bound = tokio::net::TcpSocket::new_v4().unwrap();
+    bound.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let peer = bound.local_addr().unwrap().to_string();
     let o = diameter(&["call", "--peer", &peer, "--dur", "1"]);
     one_line_failure(&o, &format!("diameter: no peer opened: {peer}: "));
     assert!(
@@ -484,11 +484,11 @@ fn send_one_request_from_its_json_form() {
     assert_eq!(v["abbrev"], "CCA");
 
     // Nobody there: one line, exit 2.
-    let port = {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let peer = format!("127.0.0.1:{port}");
+    // A socket bound but never listening: the port stays ours (no parallel
+    // test can take it) and connections to it are refused.
+    let bound = tokio::net::TcpSocket::new_v4().unwrap();
+    bound.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let peer = bound.local_addr().unwrap().to_string();
     let o = diameter(&["send", "--peer", &peer, json.to_str().unwrap()]);
     one_line_failure(&o, "diameter: no peer opened: ");
 }

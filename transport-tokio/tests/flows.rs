@@ -222,10 +222,11 @@ async fn requests_of_the_application_and_a_handler() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connection_failures_say_why_in_one_line() {
     logs();
-    // Nobody listens.
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let dead = l.local_addr().unwrap();
-    drop(l);
+    // Nobody listens: a socket bound but never listening keeps the port
+    // ours (no parallel test can take it) and refuses connections.
+    let bound = tokio::net::TcpSocket::new_v4().unwrap();
+    bound.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let dead = bound.local_addr().unwrap();
     let node = Node::builder(client_config("proxy.diameter.test", REALM))
         .connect_to(Target::new(dead))
         .start_sized::<2, 16>()
