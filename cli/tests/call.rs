@@ -3,15 +3,17 @@
 //! a `serve` killed with SIGKILL that loses nothing it acknowledged.
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use diameter_cli::charging::{Charging, ChargingConfig};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_diameter");
+
+mod common;
+use common::Serve;
 
 fn diameter(args: &[&str]) -> Output {
     Command::new(BIN).args(args).output().expect("runs")
@@ -239,41 +241,6 @@ fn bad_database_urls() {
         &o,
         "diameter: cannot open the database sqlite:/no/such/dir/c.db",
     );
-}
-
-/// `diameter serve` on a free port; its first line says where.
-struct Serve {
-    child: Child,
-    addr: String,
-}
-
-impl Serve {
-    fn start(db: &str, extra: &[&str]) -> Serve {
-        let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0", "--db", db])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("serve starts");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = lines.next().expect("a first line").unwrap();
-        let addr = first
-            .strip_prefix("listening on ")
-            .and_then(|r| r.split(' ').next())
-            .unwrap_or_else(|| panic!("{first}"))
-            .to_string();
-        // Keep reading its log so that it never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Serve { child, addr }
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[test]

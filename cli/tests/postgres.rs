@@ -8,50 +8,20 @@
 //! cargo test -p diameter-cli --features postgres --test postgres`.
 #![cfg(feature = "postgres")]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use diameter_cli::charging::{Charging, ChargingConfig};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_diameter");
 
+mod common;
+use common::Serve;
+
 fn url() -> String {
     std::env::var("DIAMETER_TEST_POSTGRES_URL").expect(
         "DIAMETER_TEST_POSTGRES_URL is not set: run scripts/test.sh, which starts a PostgreSQL cluster",
     )
-}
-
-struct Serve {
-    child: Child,
-    addr: String,
-}
-
-impl Serve {
-    fn start(db: &str, instance: &str) -> Serve {
-        let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0", "--db", db])
-            .args(["--instance", instance, "--speed", "20"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("serve starts");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = lines.next().expect("a first line").unwrap();
-        let addr = first
-            .strip_prefix("listening on ")
-            .and_then(|r| r.split(' ').next())
-            .unwrap_or_else(|| panic!("{first}"))
-            .to_string();
-        std::thread::spawn(move || for _ in lines {});
-        Serve { child, addr }
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[test]
@@ -68,8 +38,8 @@ fn two_instances_never_overdraw() {
     let mut db = Charging::open(&url, ChargingConfig::default()).unwrap();
     db.put_subscriber("5001", "default", 1000).unwrap();
 
-    let a = Serve::start(&url, "a");
-    let b = Serve::start(&url, "b");
+    let a = Serve::start(&url, &["--instance", "a", "--speed", "20"]);
+    let b = Serve::start(&url, &["--instance", "b", "--speed", "20"]);
     let o = Command::new(BIN)
         .args(["bench", "--peer", &a.addr, "--peer", &b.addr])
         .args(["--sessions", "1000", "--rate", "0", "--from", "5001"])

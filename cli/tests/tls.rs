@@ -5,15 +5,17 @@
 //! certificate for another name, client certificates, and bad files, each
 //! failing with one line.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use diameter_cli::charging::{Charging, ChargingConfig};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_diameter");
+
+mod common;
+use common::Serve;
 
 /// The server's name in its certificate.
 const SERVER_NAME: &str = "ocs.diameter.test";
@@ -89,42 +91,6 @@ fn write_ca(dir: &Path, file: &str, ca: &CertifiedIssuer<'static, KeyPair>) -> P
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
-}
-
-/// `diameter serve` on a free port; its first line says where.
-struct Serve {
-    child: Child,
-    addr: String,
-    first: String,
-}
-
-impl Serve {
-    fn start(db: &str, extra: &[&str]) -> Serve {
-        let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0", "--db", db])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("serve starts");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = lines.next().expect("a first line").unwrap();
-        let addr = first
-            .strip_prefix("listening on ")
-            .and_then(|r| r.split(' ').next())
-            .unwrap_or_else(|| panic!("{first}"))
-            .to_string();
-        // Keep reading its log so that it never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Serve { child, addr, first }
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// The certificates of one test: a CA, the server's chain and key from
