@@ -29,7 +29,9 @@ as_pg() {
   fi
 }
 [ "$(id -u)" = 0 ] && chown postgres "$dir"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
 
 cleanup() {
   as_pg "$pgbin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
@@ -38,8 +40,19 @@ cleanup() {
 trap cleanup EXIT
 
 as_pg "$pgbin/initdb" -D "$dir/data" -A trust -U postgres >/dev/null
-as_pg "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
-  -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=50" start >/dev/null
+# The free port is free when asked, not necessarily when the server binds
+# it (another run may take it in between): a few tries on fresh ports.
+started=
+for attempt in 1 2 3 4 5; do
+  port=$(free_port)
+  if as_pg "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=50" start >/dev/null; then
+    started=1
+    break
+  fi
+  echo "PostgreSQL did not start on port $port (try $attempt of 5), trying another port" >&2
+done
+[ -n "$started" ] || { echo "FAIL: PostgreSQL did not start; its log:" >&2; cat "$dir/log" >&2; exit 1; }
 echo "PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port ($dir)"
 
 DIAMETER_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres" \
