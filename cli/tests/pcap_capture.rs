@@ -6,141 +6,21 @@
 //! `bash ../shared/peers/install.sh`. Without them the test fails and says
 //! so; it never skips.
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-fn peers_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/peers")
-}
-
-fn require(tool: &str) {
-    assert!(
-        Command::new("sh")
-            .arg("-c")
-            .arg(format!("command -v {tool}"))
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success()),
-        "{tool} is missing: run `bash ../shared/peers/install.sh`"
-    );
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind(("127.0.0.1", 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// freeDiameter in its own directory; stopped on drop.
-struct FreeDiameter {
-    dir: PathBuf,
-}
-
-impl Drop for FreeDiameter {
-    fn drop(&mut self) {
-        let _ = Command::new("bash")
-            .arg(peers_dir().join("freediameter-server.sh"))
-            .arg("stop")
-            .arg(&self.dir)
-            .output();
-    }
-}
-
-/// tshark writing a capture; stopped (SIGINT, so the file is complete) on drop.
-struct Tshark(Child);
-
-impl Tshark {
-    fn stop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-INT")
-            .arg(self.0.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for Tshark {
-    fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            self.stop();
-        }
-    }
-}
+use diameter_sim::peers::{peers_dir, require, Capture, FreeDiameter};
 
 #[test]
 fn a_tshark_capture_of_the_probe_against_freediameter_decodes() {
-    require("tshark");
-    require("freeDiameterd");
     require("python3");
     let tmp = tempfile::tempdir().unwrap();
-    let fd_dir = tmp.path().join("fd");
-    // Start freeDiameter on a free port (retry once: the port may be taken
-    // between the check and the bind).
-    let mut started = None;
-    let mut last = String::new();
-    for _ in 0..2 {
-        let port = free_port();
-        let out = Command::new("bash")
-            .arg(peers_dir().join("freediameter-server.sh"))
-            .arg("start")
-            .arg(&fd_dir)
-            .arg(port.to_string())
-            .output()
-            .expect("run freediameter-server.sh");
-        if out.status.success() {
-            started = Some(port);
-            break;
-        }
-        last = String::from_utf8_lossy(&out.stderr).into_owned();
-    }
-    let _fd = FreeDiameter {
-        dir: fd_dir.clone(),
-    };
-    let port = started.unwrap_or_else(|| panic!("freeDiameter did not start: {last}"));
-
-    let cap = tmp.path().join("probe.pcapng");
-    let mut tshark = Tshark(
-        Command::new("tshark")
-            .args(["-i", "lo", "-f", &format!("tcp port {port}"), "-w"])
-            .arg(&cap)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start tshark"),
-    );
-    // Wait until it captures.
-    let stderr = tshark.0.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut seen = Vec::new();
-    loop {
-        match rx.recv_timeout(Duration::from_millis(200)) {
-            Ok(line) if line.contains("Capturing on") => break,
-            Ok(line) => seen.push(line),
-            Err(_) if Instant::now() > deadline => {
-                panic!("tshark did not start capturing on lo (root needed): {seen:?}")
-            }
-            Err(_) => {}
-        }
-    }
-    std::thread::sleep(Duration::from_millis(300));
+    // freeDiameter on a free port, tshark capturing it (both from
+    // `diameter_sim::peers`: the start-up retries and checks live there).
+    let fd = FreeDiameter::start("pcap-capture", &[]);
+    let port = fd.port;
+    let capture = Capture::start(tmp.path(), "probe.pcapng", port);
+    let cap = capture.path.clone();
 
     let hexdir = tmp.path().join("hex");
     let probe = Command::new("python3")
@@ -161,8 +41,11 @@ fn a_tshark_capture_of_the_probe_against_freediameter_decodes() {
         String::from_utf8_lossy(&probe.stdout),
         String::from_utf8_lossy(&probe.stderr)
     );
-    std::thread::sleep(Duration::from_millis(500));
-    tshark.stop();
+    // Stop the capture; tshark's own dissector must find every frame
+    // well formed (lenient: freeDiameter's zero-filled Failed-AVP payloads
+    // draw warnings).
+    let frames = capture.finish_and_check(true);
+    assert!(frames >= 12, "{frames} Diameter frames captured");
 
     // What the probe saw, per direction, in order.
     let mut files: Vec<PathBuf> = std::fs::read_dir(&hexdir)

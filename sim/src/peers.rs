@@ -14,7 +14,9 @@ pub fn peers_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/peers")
 }
 
-fn require(tool: &str) {
+/// Fail the test, saying how to install it, when `tool` is not on the
+/// `PATH` (tests that need a real peer never skip).
+pub fn require(tool: &str) {
     let found = Command::new("sh")
         .arg("-c")
         .arg(format!("command -v {tool}"))
