@@ -56,4 +56,5 @@ done
 echo "PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port ($dir)"
 
 DIAMETER_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres" \
+  DIAMETER_TEST_POSTGRES_THROWAWAY=1 \
   cargo test -p diameter-cli --features postgres --test postgres -- --nocapture

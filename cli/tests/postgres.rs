@@ -5,7 +5,9 @@
 //! Needs a PostgreSQL server: `scripts/test.sh` starts a throw-away
 //! cluster and runs this test with
 //! `DIAMETER_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:PORT/postgres
-//! cargo test -p diameter-cli --features postgres --test postgres`.
+//! DIAMETER_TEST_POSTGRES_THROWAWAY=1 cargo test -p diameter-cli --features
+//! postgres --test postgres` (it drops the charging tables of that
+//! database first).
 #![cfg(feature = "postgres")]
 
 use std::process::Command;
@@ -27,6 +29,15 @@ fn url() -> String {
 #[test]
 fn two_instances_never_overdraw() {
     let url = url();
+    // The test starts from empty charging tables: it drops them, so it
+    // runs only on a database declared expendable.
+    assert_eq!(
+        std::env::var("DIAMETER_TEST_POSTGRES_THROWAWAY").as_deref(),
+        Ok("1"),
+        "this test drops the charging tables of {url}: set \
+         DIAMETER_TEST_POSTGRES_THROWAWAY=1 only for a database you can lose \
+         (scripts/postgres-test.sh does, for its own throw-away cluster)"
+    );
     let mut pg = postgres::Client::connect(&url, postgres::NoTls).expect("PostgreSQL");
     pg.batch_execute(
         "DROP TABLE IF EXISTS meta, accounting_anomalies, accounting_records, charges, calls,
