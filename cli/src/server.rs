@@ -178,6 +178,9 @@ pub fn describe(e: &NodeEvent) -> Option<String> {
         } => format!("{session_id}: {event:?}"),
         NodeEvent::CreditControlServer(e) => format!("credit control: {e:?}"),
         NodeEvent::AccountingServer(e) => format!("accounting: {e:?}"),
+        NodeEvent::HandshakeFailed { addr, error } => {
+            format!("connection {addr} closed: TLS handshake failed: {error}")
+        }
         NodeEvent::LimitBroken { addr, what } => match addr {
             Some(a) => format!("connection {a} closed: {what}"),
             None => format!("connection closed: {what}"),

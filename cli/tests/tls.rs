@@ -316,6 +316,11 @@ fn a_peer_the_client_does_not_trust_fails_with_one_line() {
         err.contains("not signed by a CA this client trusts"),
         "{err}"
     );
+    // The server says so too, in one line of its log.
+    let line = serve
+        .wait_for_line("TLS handshake failed")
+        .expect("serve reports the failed handshake");
+    assert!(line.contains("connection 127.0.0.1:"), "{line}");
 
     // Valid, but for another name.
     let o = call(&[

@@ -726,8 +726,9 @@ async fn accept_loop(
         tokio::spawn(async move {
             let stream = match accept_tls(tcp, acceptor, limits.connect_timeout).await {
                 Ok(s) => s,
-                Err(e) => {
-                    tracing::warn!(%remote, error = %e, "TLS handshake failed");
+                Err(error) => {
+                    tracing::warn!(%remote, %error, "TLS handshake failed");
+                    let _ = inputs.send(Input::HandshakeFailed { remote, error }).await;
                     return;
                 }
             };

@@ -177,6 +177,15 @@ pub enum NodeEvent {
     CreditControlServer(CcServerEvent),
     /// The accounting server stored an EVENT record or refused a session.
     AccountingServer(AccountingServerEvent),
+    /// An accepted connection's TLS handshake failed (RFC 6733 §2.1: TLS
+    /// comes before the CER), or did not finish within the connect
+    /// timeout; the connection was closed.
+    HandshakeFailed {
+        /// The client's address.
+        addr: SocketAddr,
+        /// What went wrong, in words (rustls' error or the timeout).
+        error: String,
+    },
     /// A connection was closed for breaking a [`crate::Limits`] limit.
     LimitBroken {
         /// The connection's address.

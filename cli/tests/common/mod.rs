@@ -3,6 +3,8 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// `diameter serve` on a free port (`--listen 127.0.0.1:0`); its first
 /// line says where. Killed when dropped.
@@ -13,6 +15,8 @@ pub struct Serve {
     /// Its first line of output (`listening on ...`).
     #[allow(dead_code)]
     pub first: String,
+    /// Its later lines, as they come.
+    later: Arc<Mutex<Vec<String>>>,
 }
 
 impl Serve {
@@ -33,8 +37,39 @@ impl Serve {
             .unwrap_or_else(|| panic!("{first}"))
             .to_string();
         // Keep reading its log so that it never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Serve { child, addr, first }
+        let later = Arc::new(Mutex::new(Vec::new()));
+        let keep = later.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                keep.lock().unwrap().push(line);
+            }
+        });
+        Serve {
+            child,
+            addr,
+            first,
+            later,
+        }
+    }
+
+    /// Wait (10 s at most) for a line of its output containing `what`.
+    #[allow(dead_code)]
+    pub fn wait_for_line(&self, what: &str) -> Option<String> {
+        let end = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < end {
+            let found = self
+                .later
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|l| l.contains(what))
+                .cloned();
+            if found.is_some() {
+                return found;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
     }
 }
 

@@ -52,6 +52,8 @@ pub(crate) enum Input {
         stream: BoxStream,
         remote: SocketAddr,
     },
+    /// An accepted connection's TLS handshake failed.
+    HandshakeFailed { remote: SocketAddr, error: String },
     /// Whole messages read from a connection; the permit goes back to
     /// the connection's reader once they are handled.
     Messages {
@@ -776,6 +778,12 @@ impl Driver {
                 ep.handle_disconnected(now, conn.peer);
             }
             Input::Accepted { stream, remote } => self.accepted(ep, stream, remote),
+            Input::HandshakeFailed { remote, error } => {
+                let _ = self.shared.events.send(NodeEvent::HandshakeFailed {
+                    addr: remote,
+                    error,
+                });
+            }
             Input::Messages { conn, bytes, .. } => self.messages(ep, conn, &bytes),
             Input::Closed { conn, reason } => {
                 if self.conns.get(&conn.peer).map(|c| c.serial) != Some(conn.serial) {
