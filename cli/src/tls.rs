@@ -40,7 +40,8 @@ pub struct ClientTlsArgs {
     #[arg(long)]
     pub tls: bool,
     /// Connect to --peer with TLS, trusting the CA certificates in this
-    /// PEM file (implies --tls).
+    /// PEM file (implies --tls). The system's CAs are such a file:
+    /// /etc/ssl/certs/ca-certificates.crt on Debian.
     #[arg(long, value_name = "FILE.pem", requires = "peer")]
     pub tls_ca: Option<PathBuf>,
     /// The name the peer's certificate must be valid for (default: the

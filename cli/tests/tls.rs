@@ -535,3 +535,21 @@ fn help_shows_tls() {
         assert!(text.contains(flag), "{sub}: {text}");
     }
 }
+
+/// The system's CA bundle is a `--tls-ca` file like any other (the help
+/// says so): it loads, and the call gets as far as the connection.
+#[test]
+fn the_system_ca_bundle_loads_as_tls_ca() {
+    let bundle = "/etc/ssl/certs/ca-certificates.crt";
+    assert!(
+        Path::new(bundle).exists(),
+        "{bundle} is missing: apt-get install ca-certificates"
+    );
+    // A port bound but not listening: connections are refused.
+    let bound = tokio::net::TcpSocket::new_v4().unwrap();
+    bound.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let peer = bound.local_addr().unwrap().to_string();
+    let o = diameter(&["call", "--peer", &peer, "--tls-ca", bundle, "--dur", "1"]);
+    let err = one_line_failure(&o, &format!("diameter: no peer opened: {peer}: "));
+    assert!(err.to_lowercase().contains("refused"), "{err}");
+}
