@@ -29,9 +29,9 @@ command -v rustup >/dev/null || die "rustup is required (https://rustup.rs)"
 rustup target add thumbv7em-none-eabihf >/dev/null
 rustup component add clippy rustfmt >/dev/null
 
-step "build dependencies: libssl-dev, pkg-config (the diameter crate baseline in benches/ links OpenSSL)"
+step "build dependencies: libssl-dev, pkg-config (the diameter crate baseline in benches/ links OpenSSL), ca-certificates (a CLI TLS test loads the system CA bundle)"
 need=()
-for p in libssl-dev pkg-config; do
+for p in libssl-dev pkg-config ca-certificates; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
