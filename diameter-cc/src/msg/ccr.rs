@@ -659,14 +659,9 @@ mod tests {
     fn iterators_from_noted_offsets_match_a_whole_walk() {
         let mut buf = [0u8; 1024];
         let mut b = MessageBuilder::new(&mut buf, CcrRepr::header(1, 1));
-        b.put(&base::SESSION_ID, "s;1")
-            .put(&base::ORIGIN_HOST, "h")
-            .put(&base::ORIGIN_REALM, "r")
-            .put(&base::DESTINATION_REALM, "r")
-            .put(&base::AUTH_APPLICATION_ID, 4)
-            .put(&dict::SERVICE_CONTEXT_ID, "c@x")
-            .put(&dict::CC_REQUEST_TYPE, CcRequestType::Update)
-            .put(&dict::CC_REQUEST_NUMBER, 1);
+        // The required head from the repr, then the repeated AVPs by hand,
+        // interleaved.
+        CcrRepr::new("s;1", "h", "r", "r", "c@x", CcRequestType::Update, 1).write(&mut b);
         let used = |b: &mut MessageBuilder<'_>, t: u32| {
             b.grouped(&dict::USED_SERVICE_UNIT, |g| {
                 ServiceUnit::time(t).write(g);
