@@ -589,9 +589,10 @@ fn validate_rules<D: Dictionary>(
     required: Required,
 ) -> Result<(), Error> {
     let rules = grammar.rules;
-    let mut counts = [0u16; Grammar::MAX_RULES];
-    // Rules whose minimum is met (bit i for rules[i]).
-    let mut met = 0u64;
+    // Rules seen at least once (bit i for rules[i]): with `[x]`, `{x}`,
+    // `*[x]` and `1*{x}` (every grammar of the RFCs) that is all a count
+    // has to say; a grammar with other bounds is counted afterwards.
+    let mut seen = 0u64;
     // AVPs mostly come in the grammar's order: the search for an AVP's rule
     // starts at the previous AVP's.
     let mut cursor = 0usize;
@@ -628,19 +629,14 @@ fn validate_rules<D: Dictionary>(
             }
             None => {}
         }
-        match rule {
-            Some(i) => {
+        match rule.and_then(|i| Some((i, rules.get(i)?))) {
+            Some((i, r)) => {
                 cursor = i;
-                let r = &rules[i];
-                if let Some(c) = counts.get_mut(i) {
-                    *c = c.saturating_add(1);
-                    if *c > r.max {
-                        return Err(fail(&avp, ErrorKind::TooManyAvps));
-                    }
-                    if *c == r.min {
-                        met |= 1 << i;
-                    }
+                let bit = 1u64 << (i & 63);
+                if seen & bit != 0 && r.max == 1 {
+                    return Err(fail(&avp, ErrorKind::TooManyAvps));
                 }
+                seen |= bit;
                 if r.kind == RuleKind::Fixed && i != pos {
                     return Err(fail(&avp, ErrorKind::AvpNotAllowed));
                 }
@@ -649,15 +645,66 @@ fn validate_rules<D: Dictionary>(
             None => {}
         }
     }
-    if met & grammar.required() == grammar.required() {
+    if grammar.counted() {
+        return check_counts(set, grammar, dict, required);
+    }
+    let min = grammar.required();
+    if seen & min == min {
         return Ok(());
     }
-    for (r, &c) in rules.iter().zip(counts.iter()) {
+    first_missing(rules, dict, required, |i| {
+        seen.checked_shr(i as u32).unwrap_or(0) as u16 & 1
+    })
+}
+
+/// The counts of a grammar with bounds other than `[x]`, `{x}`, `*[x]`
+/// and `1*{x}` (see [`Grammar`]), after the walk of [`validate_rules`]
+/// accepted every AVP of `set` otherwise: the first AVP above its rule's
+/// maximum (5009), then the first rule below its minimum (5005).
+#[cold]
+#[inline(never)]
+fn check_counts<D: Dictionary>(
+    set: AvpSet<'_>,
+    grammar: &Grammar,
+    dict: &D,
+    required: Required,
+) -> Result<(), Error> {
+    let rules = grammar.rules;
+    let mut counts = [0u16; Grammar::MAX_RULES];
+    let mut cursor = 0usize;
+    for avp in set.iter() {
+        let avp = avp?;
+        if let Some(i) = find_rule(rules, avp.code(), avp.vendor(), cursor) {
+            cursor = i;
+            if let (Some(c), Some(r)) = (counts.get_mut(i), rules.get(i)) {
+                *c = c.saturating_add(1);
+                if *c > r.max {
+                    return Err(avp.error(ErrorKind::TooManyAvps));
+                }
+            }
+        }
+    }
+    first_missing(rules, dict, required, |i| {
+        counts.get(i).copied().unwrap_or(0)
+    })
+}
+
+/// The first rule (in grammar order) whose minimum `count` does not meet,
+/// among those `required` enforces, as a 5005 naming the missing AVP.
+#[cold]
+#[inline(never)]
+fn first_missing<D: Dictionary>(
+    rules: &[Rule],
+    dict: &D,
+    required: Required,
+    count: impl Fn(usize) -> u16,
+) -> Result<(), Error> {
+    for (i, r) in rules.iter().enumerate() {
         let enforced = match required {
             Required::All => true,
             Required::AnswerMessage => r.vendor == 0 && matches!(r.code, 264 | 268 | 296),
         };
-        if c < r.min && enforced {
+        if count(i) < r.min && enforced {
             let flags = dict
                 .avp(r.code, r.vendor)
                 .map(|i| i.flags.default_flags().0)
@@ -755,5 +802,41 @@ mod tests {
         let e = m.validate(&base::Base).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::MissingAvp);
         assert_eq!(e.avp().unwrap().code, 296);
+    }
+
+    /// A grammar with bounds beyond present/absent (`2*3 { Class }`) is
+    /// counted: too few is 5005, the first AVP above the maximum is 5009.
+    #[test]
+    fn counted_bounds() {
+        static RULES: [Rule; 2] = [
+            Rule::required(&base::ORIGIN_HOST),
+            Rule::repeated(&base::CLASS, 2, 3),
+        ];
+        static GRAMMAR: Grammar = Grammar::closed(&RULES);
+        const { assert!(GRAMMAR.counted()) };
+        const { assert!(!base::ERROR_ANSWER.counted()) };
+        let check = |classes: usize| {
+            let mut buf = [0u8; 256];
+            let mut b = MessageBuilder::new(
+                &mut buf,
+                HeaderRepr::request(CommandCode::DEVICE_WATCHDOG, ApplicationId::COMMON, 1, 2),
+            );
+            b.put(&base::ORIGIN_HOST, "a.example");
+            for _ in 0..classes {
+                b.put(&base::CLASS, &b"c"[..]);
+            }
+            let bytes = b.finish().unwrap().to_vec();
+            let m = Message::new_checked(&bytes).unwrap();
+            validate_set(m.avps(), &GRAMMAR, &base::Base, &ParseConfig::DEFAULT, 0)
+                .map_err(|e| (e.kind(), e.avp().and_then(|a| a.offset)))
+        };
+        // Origin-Host is 20 + 20 bytes long (padded); each Class 12.
+        assert_eq!(check(1), Err((ErrorKind::MissingAvp, None)));
+        assert_eq!(check(2), Ok(()));
+        assert_eq!(check(3), Ok(()));
+        assert_eq!(
+            check(4),
+            Err((ErrorKind::TooManyAvps, Some(20 + 20 + 3 * 12)))
+        );
     }
 }

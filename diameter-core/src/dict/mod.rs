@@ -308,6 +308,9 @@ pub struct Grammar {
     pub extensible: bool,
     /// Bit `i` set when `rules[i].min > 0`.
     required: u64,
+    /// Some rule counts beyond "present or not" (a minimum above 1 or a
+    /// bounded maximum above 1): validation then counts every rule.
+    counted: bool,
 }
 
 impl Grammar {
@@ -323,6 +326,7 @@ impl Grammar {
             rules,
             extensible: true,
             required: Self::required_mask(rules),
+            counted: Self::any_counted(rules),
         }
     }
     /// A grammar without `* [ AVP ]`: unlisted AVPs get 5008.
@@ -331,6 +335,7 @@ impl Grammar {
             rules,
             extensible: false,
             required: Self::required_mask(rules),
+            counted: Self::any_counted(rules),
         }
     }
 
@@ -350,9 +355,29 @@ impl Grammar {
         mask
     }
 
+    const fn any_counted(rules: &'static [Rule]) -> bool {
+        let mut i = 0;
+        while i < rules.len() {
+            let r = &rules[i];
+            if r.min > 1 || (r.max > 1 && r.max != Rule::UNBOUNDED) {
+                return true;
+            }
+            i += 1;
+        }
+        false
+    }
+
     /// Bit `i` set when `rules[i]` has a minimum count.
     pub(crate) const fn required(&self) -> u64 {
         self.required
+    }
+
+    /// Whether a rule of this grammar needs its AVPs counted (a minimum
+    /// above 1, or a maximum other than 1 and unbounded): every grammar
+    /// of RFC 6733 and RFC 8506 has only `[x]`, `{x}`, `*[x]` and `1*{x}`,
+    /// which a set of "seen" bits decides.
+    pub(crate) const fn counted(&self) -> bool {
+        self.counted
     }
 }
 
