@@ -599,8 +599,11 @@ fn validate_rules<D: Dictionary>(
     // Errors are built by `fail` out of line, from the AVP's offset alone,
     // so that the AVP need not be kept in memory on the way.
     let fail = |avp: &Avp<'_>, kind| avp_error(&set, avp.offset(), kind);
-    for (pos, avp) in set.iter().enumerate() {
-        let avp = avp?;
+    let mut iter = set.iter();
+    let mut pos = 0usize;
+    while let Some(avp) = iter.next_avp() {
+        let at = pos;
+        pos += 1;
         let info = dict.avp(avp.code(), avp.vendor());
         let rule = find_rule(rules, avp.code(), avp.vendor(), cursor);
         if !flags_ok(&avp, info, config) {
@@ -637,7 +640,7 @@ fn validate_rules<D: Dictionary>(
                     return Err(fail(&avp, ErrorKind::TooManyAvps));
                 }
                 seen |= bit;
-                if r.kind == RuleKind::Fixed && i != pos {
+                if r.kind == RuleKind::Fixed && i != at {
                     return Err(fail(&avp, ErrorKind::AvpNotAllowed));
                 }
             }
@@ -645,6 +648,7 @@ fn validate_rules<D: Dictionary>(
             None => {}
         }
     }
+    iter.finish()?;
     if grammar.counted() {
         return check_counts(set, grammar, dict, required);
     }
