@@ -35,11 +35,11 @@ pub mod names;
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum FlagRule {
     /// MUST be set.
-    Must,
+    Must = 0,
     /// MAY be set (either is accepted).
-    May,
+    May = 1,
     /// MUST NOT be set.
-    MustNot,
+    MustNot = 2,
 }
 
 /// The M, V and P rules of an AVP definition.
@@ -118,16 +118,29 @@ impl FlagRules {
     // Inlined on hosts for speed; on bare metal (flash) the compiler decides.
     #[cfg_attr(not(target_os = "none"), inline(always))]
     pub const fn accepts(&self, flags: AvpFlags) -> bool {
-        // Branch-free: this runs for every AVP received.
-        let v = flags.is_vendor();
-        let v_ok = match self.v {
-            FlagRule::Must => v,
-            FlagRule::May => true,
-            FlagRule::MustNot => !v,
+        // Branch-free: this runs for every AVP received. Bit
+        // `4 * (3 * m + v) + 2 * M + V` of `BAD` is set when the rules
+        // (numbered as declared: Must 0, May 1, MustNot 2) reject the M and
+        // V bits: V must but clear, V must not but set, M must not but set.
+        // A missing M bit where it must be set is accepted (lenient).
+        const BAD: u64 = {
+            let mut t = 0u64;
+            let mut i = 0;
+            while i < 36 {
+                let (rules, m_set, v_set) = (i / 4, i & 2 != 0, i & 1 != 0);
+                let (m, v) = (rules / 3, rules % 3);
+                let bad_v = (v == 0 && !v_set) || (v == 2 && v_set);
+                let bad_m = m == 2 && m_set;
+                if bad_v || bad_m {
+                    t |= 1 << i;
+                }
+                i += 1;
+            }
+            t
         };
-        // A missing M bit where it must be set is accepted (lenient, see above).
-        let m_ok = !(flags.is_mandatory() & matches!(self.m, FlagRule::MustNot));
-        v_ok & m_ok
+        let bits = ((flags.0 >> 6) & 1) << 1 | (flags.0 >> 7);
+        let at = 4 * (3 * self.m as u32 + self.v as u32) + bits as u32;
+        BAD >> at & 1 == 0
     }
 }
 
@@ -451,5 +464,31 @@ mod tests {
         assert!(!FlagRules::VM.accepts(AvpFlags::MANDATORY));
         assert_eq!(FlagRules::VM.default_flags(), AvpFlags(0xc0));
         assert!(m.accepts(AvpFlags::MANDATORY | AvpFlags::PROTECTED));
+    }
+
+    /// Every rule against every flag byte, by the words of `accepts`' doc.
+    #[test]
+    fn flag_rules_exhaustive() {
+        use FlagRule::*;
+        let holds = |rule: FlagRule, set: bool| match rule {
+            Must => set,
+            May => true,
+            MustNot => !set,
+        };
+        for m in [Must, May, MustNot] {
+            for v in [Must, May, MustNot] {
+                for p in [Must, May, MustNot] {
+                    let rules = FlagRules { m, v, p };
+                    for f in 0..=255u8 {
+                        let flags = AvpFlags(f);
+                        // M: only a set M where it must not be is refused;
+                        // V: strict; P and the reserved bits: not looked at.
+                        let m_ok = m != MustNot || !flags.is_mandatory();
+                        let want = m_ok && holds(v, flags.is_vendor());
+                        assert_eq!(rules.accepts(flags), want, "{rules:?} {f:#04x}");
+                    }
+                }
+            }
+        }
     }
 }
