@@ -632,7 +632,7 @@ fn validate_rules<D: Dictionary>(
             }
             None => {}
         }
-        match rule.and_then(|i| Some((i, rules.get(i)?))) {
+        match rule {
             Some((i, r)) => {
                 cursor = i;
                 let bit = 1u64 << (i & 63);
@@ -678,9 +678,9 @@ fn check_counts<D: Dictionary>(
     let mut cursor = 0usize;
     for avp in set.iter() {
         let avp = avp?;
-        if let Some(i) = find_rule(rules, avp.code(), avp.vendor(), cursor) {
+        if let Some((i, r)) = find_rule(rules, avp.code(), avp.vendor(), cursor) {
             cursor = i;
-            if let (Some(c), Some(r)) = (counts.get_mut(i), rules.get(i)) {
+            if let Some(c) = counts.get_mut(i) {
                 *c = c.saturating_add(1);
                 if *c > r.max {
                     return Err(avp.error(ErrorKind::TooManyAvps));
@@ -719,22 +719,22 @@ fn first_missing<D: Dictionary>(
     Ok(())
 }
 
-/// The index of the rule for `code`/`vendor`, searched from `from` on and
-/// then from the start (a grammar lists an AVP once, so where the search
-/// starts does not change the answer).
+/// The index of the rule for `code`/`vendor`, and the rule, searched from
+/// `from` on and then from the start (a grammar lists an AVP once, so
+/// where the search starts does not change the answer).
 #[inline]
-fn find_rule(rules: &[Rule], code: u32, vendor: u32, from: usize) -> Option<usize> {
+fn find_rule(rules: &[Rule], code: u32, vendor: u32, from: usize) -> Option<(usize, &Rule)> {
     let is = |r: &Rule| r.code == code && r.vendor == vendor;
     // In grammar order, the AVP is the previous one's rule (a repeat) or
     // the next rule: two compares, no search.
     if let Some(r) = rules.get(from) {
         if is(r) {
-            return Some(from);
+            return Some((from, r));
         }
     }
     if let Some(r) = rules.get(from + 1) {
         if is(r) {
-            return Some(from + 1);
+            return Some((from + 1, r));
         }
     }
     let (head, tail) = rules.split_at(from.min(rules.len()));
@@ -743,7 +743,7 @@ fn find_rule(rules: &[Rule], code: u32, vendor: u32, from: usize) -> Option<usiz
         None => head.iter().position(is),
     };
     debug_assert_eq!(found, rules.iter().position(is), "a rule listed twice");
-    found
+    found.and_then(|i| Some((i, rules.get(i)?)))
 }
 
 impl<'a> Avp<'a> {
