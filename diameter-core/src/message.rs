@@ -656,6 +656,19 @@ fn validate_rules<D: Dictionary>(
     if seen & min == min {
         return Ok(());
     }
+    missing_of_seen(rules, dict, required, seen)
+}
+
+/// [`first_missing`] with the counts of a set of seen bits (cold; `seen` by
+/// value, so that the walk keeps it in a register).
+#[cold]
+#[inline(never)]
+fn missing_of_seen<D: Dictionary>(
+    rules: &[Rule],
+    dict: &D,
+    required: Required,
+    seen: u64,
+) -> Result<(), Error> {
     first_missing(rules, dict, required, |i| {
         seen.checked_shr(i as u32).unwrap_or(0) as u16 & 1
     })
