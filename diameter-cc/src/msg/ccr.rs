@@ -196,8 +196,8 @@ impl<'a> Ccr<'a> {
             used_service_unit: end,
             mscc: end,
         };
-        for avp in msg.iter() {
-            let avp = avp?;
+        let mut avps = msg.iter();
+        while let Some(avp) = avps.next_avp() {
             if avp.vendor() == 0 {
                 let first = |at: &mut u32| *at = (*at).min(avp.offset() as u32);
                 match avp.code() {
@@ -229,6 +229,7 @@ impl<'a> Ccr<'a> {
                 group requested_service_unit = dict::REQUESTED_SERVICE_UNIT => ServiceUnit::decode,
             );
         }
+        avps.finish()?;
         let ims = match service_information {
             Some(si) => ImsInformation::in_service_information(si)?,
             None => None,
