@@ -6,8 +6,8 @@
 //!   the stack has (RFC 8506 + TS 32.299 Ro + SIP accounting + RFC 6733 base).
 //! - [`bare_walk`]: the "bare AVP-header walk" baseline.
 //! - [`full_decode`]: `Message::new_checked`, then one pass over every AVP
-//!   (headers checked, Grouped AVPs recursed, every leaf decoded by its
-//!   dictionary type).
+//!   with `AvpSet::walk` (headers checked, Grouped AVPs descended into in
+//!   the same loop, every leaf decoded by its dictionary type).
 //! - [`eager_decode`]: `Message::parse_with` (all headers checked first),
 //!   then the same visit.
 //! - [`encode`]: each message built from [`Values`] with `MessageBuilder`.
@@ -15,11 +15,12 @@
 use std::path::PathBuf;
 
 use diameter_core::dict::base;
-use diameter_core::message::{decode_avp, DEFAULT_MAX_DEPTH};
+use diameter_core::message::decode_avp;
 use diameter_core::types::{
     Address, DataType, DiameterIdentity, DiameterUri, Enumerated, Enumeration, Float32, Float64,
     Integer32, Integer64, IpFilterRule, OctetString, Time, Unsigned32, Unsigned64, Utf8String,
 };
+use diameter_core::walk::WALK_DEPTH;
 use diameter_core::{
     ApplicationId, AvpFlags, AvpSet, CommandCode, CommandFlags, Dictionary, EncodeError, Error,
     ErrorKind, HeaderRepr, Message, MessageBuilder, Timestamp,
@@ -208,10 +209,11 @@ pub fn server_ccr(stream: &[u8]) -> Result<u64, Error> {
 }
 
 /// The full decode we advertise, in one pass: [`Message::new_checked`]
-/// checks the header, then every AVP is visited with `AvpIter` (which checks
-/// each AVP header: length, vendor, padding), with `parse_with`'s
-/// reserved-bit and nesting-depth checks, Grouped AVPs recursed into and
-/// every leaf decoded by its dictionary [`DataType`] (unknown AVPs as
+/// checks the header, then every AVP is visited depth first with
+/// [`AvpSet::walk`] (which checks each AVP header: length, vendor, padding,
+/// and bounds the nesting depth), with `parse_with`'s reserved-bit check,
+/// Grouped AVPs descended into in the same loop (until 2026-12-03 the visit
+/// recursed, one call per Grouped AVP) and every leaf decoded by its dictionary [`DataType`] (unknown AVPs as
 /// OctetString: strings are UTF-8 validated, DiameterIdentity checked). The
 /// values are folded into a checksum, returned with the AVP count.
 #[inline]
@@ -221,7 +223,7 @@ pub fn full_decode(bytes: &[u8]) -> Result<(u32, u64), Error> {
         n: 0,
         sum: u64::from(m.hop_by_hop()) ^ u64::from(m.command_code().0),
     };
-    visit::<_, true>(m.avps(), &BenchDict, 0, &mut acc)?;
+    visit::<_, true>(m.avps(), &BenchDict, &mut acc)?;
     Ok((acc.n, acc.sum))
 }
 
@@ -235,7 +237,7 @@ pub fn eager_decode(bytes: &[u8]) -> Result<(u32, u64), Error> {
         n: 0,
         sum: u64::from(m.hop_by_hop()) ^ u64::from(m.command_code().0),
     };
-    visit::<_, false>(m.avps(), &BenchDict, 0, &mut acc)?;
+    visit::<_, false>(m.avps(), &BenchDict, &mut acc)?;
     Ok((acc.n, acc.sum))
 }
 
@@ -256,31 +258,26 @@ impl Acc {
     }
 }
 
-/// Visit every AVP of `set`; with `CHECK`, also apply `parse_with`'s
-/// reserved-bit and nesting-depth checks.
+/// Visit every AVP of `set` depth first with [`AvpSet::walk`] (one loop,
+/// Grouped AVPs known to `dict` descended into, nesting bounded by
+/// [`WALK_DEPTH`]); with `CHECK`, also apply `parse_with`'s reserved-bit
+/// check.
 fn visit<D: Dictionary, const CHECK: bool>(
     set: AvpSet<'_>,
     dict: &D,
-    depth: u16,
     acc: &mut Acc,
 ) -> Result<(), Error> {
-    let mut iter = set.iter();
-    while let Some(avp) = iter.next_avp() {
+    set.walk(dict, WALK_DEPTH, |w| {
+        let avp = w.avp;
         if CHECK && avp.flags().0 & AvpFlags::RESERVED.0 != 0 {
             return Err(avp.error(ErrorKind::InvalidAvpBits));
         }
         acc.n += 1;
         acc.add(u64::from(avp.code()));
-        let dt = dict
-            .avp(avp.code(), avp.vendor())
-            .map_or(DataType::OctetString, |i| i.data_type);
+        let dt = w.info.map_or(DataType::OctetString, |i| i.data_type);
         match dt {
-            DataType::Grouped => {
-                if CHECK && depth >= DEFAULT_MAX_DEPTH {
-                    return Err(avp.error(ErrorKind::InvalidAvpValue));
-                }
-                visit::<D, CHECK>(avp.group_set(), dict, depth + 1, acc)?
-            }
+            // Its content comes next from the walk.
+            DataType::Grouped => {}
             DataType::OctetString => acc.add(decode_avp::<OctetString>(&avp)?.len() as u64),
             DataType::Integer32 => acc.add(decode_avp::<Integer32>(&avp)? as u64),
             DataType::Integer64 => acc.add(decode_avp::<Integer64>(&avp)? as u64),
@@ -298,8 +295,8 @@ fn visit<D: Dictionary, const CHECK: bool>(
             DataType::Enumerated => acc.add(decode_avp::<Enumerated<i32>>(&avp)? as u64),
             DataType::IpFilterRule => acc.add(decode_avp::<IpFilterRule>(&avp)?.len() as u64),
         }
-    }
-    iter.finish()
+        Ok(())
+    })
 }
 
 // ---------------------------------------------------------------------------

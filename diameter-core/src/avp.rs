@@ -195,7 +195,7 @@ impl<'a> Avp<'a> {
     /// padding, if its header is well formed and it fits, padding included
     /// (the checks of [`AvpIter`]).
     #[inline(always)]
-    fn parse_well_formed(buf: &'a [u8], offset: usize) -> Option<(Avp<'a>, usize)> {
+    pub(crate) fn parse_well_formed(buf: &'a [u8], offset: usize) -> Option<(Avp<'a>, usize)> {
         // The checks of `parse`, as one flag, so that the hot loop carries
         // no error value; `parse` says what is wrong when this says no.
         let head: &[u8; 8] = buf.first_chunk()?;
@@ -427,7 +427,7 @@ impl<'a> Iterator for AvpIter<'a> {
 /// `rest` (out of the hot loop: it is built only on failure).
 #[cold]
 #[inline(never)]
-fn malformed(rest: &[u8], offset: usize) -> Error {
+pub(crate) fn malformed(rest: &[u8], offset: usize) -> Error {
     match Avp::parse(rest, offset) {
         Ok((avp, _)) => avp.error(ErrorKind::InvalidAvpLength),
         Err(e) => e,

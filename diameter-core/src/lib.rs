@@ -3,7 +3,8 @@
 //! A `no_std`, zero-allocation Diameter (RFC 6733) codec.
 //!
 //! - [`header`]: the 20-byte header (§3), a view and a [`HeaderRepr`].
-//! - [`avp`]: AVP headers (§4.1) and a borrowing iterator.
+//! - [`avp`]: AVP headers (§4.1) and a borrowing iterator; [`walk`]: every
+//!   AVP of a message depth first, Grouped ones descended in one loop.
 //! - [`types`]: every basic and derived data format (§4.2, §4.3).
 //! - [`value`]: [`value::Value`], one enum over every data format, for
 //!   tools that print or convert any message.
@@ -65,6 +66,7 @@ pub mod rxbuf;
 pub mod time;
 pub mod types;
 pub mod value;
+pub mod walk;
 
 pub use avp::{Avp, AvpFlags, AvpIter, VendorId};
 pub use dict::{AvpDef, CommandDef, Dictionary};
@@ -77,6 +79,7 @@ pub use result_code::ResultCode;
 pub use rxbuf::{RxBuf, RxError};
 pub use types::{AddressValue, Timestamp, Uri};
 pub use value::Value;
+pub use walk::Walked;
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

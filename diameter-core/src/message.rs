@@ -103,6 +103,12 @@ impl<'a> AvpSet<'a> {
         self.bytes
     }
 
+    /// The message offset of the set's first byte (what error reports and
+    /// [`Avp::offset`] count from).
+    pub const fn base(&self) -> u32 {
+        self.base
+    }
+
     /// Iterate over the AVPs.
     pub const fn iter(&self) -> AvpIter<'a> {
         AvpIter::with_offset(self.bytes, self.base as usize)

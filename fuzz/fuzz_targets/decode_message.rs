@@ -2,13 +2,16 @@
 //! known type can be read, validation runs, and re-encoding the parsed tree
 //! parses back to the same tree. On failure the error's Result-Code is a
 //! known one and its Failed-AVP offset lies inside the input, and the error
-//! answer builds and parses.
+//! answer builds and parses. On any input with a valid header,
+//! `AvpSet::walk` visits the same AVPs, at the same depths, and stops with
+//! the same error as iterators and recursion.
 #![no_main]
 
 use diameter_core::answer::{error_answer, Identity};
 use diameter_core::dict::{base::Base, Dictionary};
 use diameter_core::types::DataType;
-use diameter_core::{AvpSet, Message, MessageBuilder};
+use diameter_core::walk::WALK_DEPTH;
+use diameter_core::{AvpSet, Error, ErrorKind, Message, MessageBuilder};
 use libfuzzer_sys::fuzz_target;
 
 const ME: Identity<'static> = Identity {
@@ -83,7 +86,41 @@ fn same_tree(a: AvpSet<'_>, b: AvpSet<'_>, in_failed: bool) -> bool {
     }
 }
 
+/// What `AvpSet::walk` must do, by iterators and recursion: every AVP as
+/// (offset, code, depth), Grouped ones of the dictionary descended into at
+/// most `WALK_DEPTH` deep.
+fn reference(set: AvpSet<'_>, depth: u16, out: &mut Vec<(usize, u32, u16)>) -> Result<(), Error> {
+    for avp in set {
+        let avp = avp?;
+        out.push((avp.offset(), avp.code(), depth));
+        let grouped = Base
+            .avp(avp.code(), avp.vendor())
+            .is_some_and(|i| i.data_type == DataType::Grouped);
+        if grouped {
+            if depth >= WALK_DEPTH {
+                return Err(avp.error(ErrorKind::NestingTooDeep));
+            }
+            reference(avp.group_set(), depth + 1, out)?;
+        }
+    }
+    Ok(())
+}
+
+fn check_walk(data: &[u8]) {
+    let Ok(msg) = Message::new_checked(data) else { return };
+    let mut want = Vec::new();
+    let want_end = reference(msg.avps(), 0, &mut want);
+    let mut got = Vec::new();
+    let got_end = msg.avps().walk(&Base, WALK_DEPTH, |w| {
+        got.push((w.avp.offset(), w.avp.code(), w.depth));
+        Ok(())
+    });
+    assert_eq!(got, want, "walk visits other AVPs than recursion");
+    assert_eq!(got_end, want_end, "walk ends otherwise than recursion");
+}
+
 fuzz_target!(|data: &[u8]| {
+    check_walk(data);
     match Message::parse_with(data, &Base) {
         Ok(msg) => {
             touch(msg.avps(), 0);
