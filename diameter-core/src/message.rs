@@ -838,6 +838,9 @@ mod tests {
         static GRAMMAR: Grammar = Grammar::closed(&RULES);
         const { assert!(GRAMMAR.counted()) };
         const { assert!(!base::ERROR_ANSWER.counted()) };
+        // `0*0` (must not be present) is counted too: one is above the maximum.
+        static NONE: [Rule; 1] = [Rule::repeated(&base::CLASS, 0, 0)];
+        const { assert!(Grammar::open(&NONE).counted()) };
         let check = |classes: usize| {
             let mut buf = [0u8; 256];
             let mut b = MessageBuilder::new(
@@ -854,6 +857,22 @@ mod tests {
                 .map_err(|e| (e.kind(), e.avp().and_then(|a| a.offset)))
         };
         // Origin-Host is 20 + 20 bytes long (padded); each Class 12.
+        let mut buf = [0u8; 64];
+        let mut b = MessageBuilder::new(
+            &mut buf,
+            HeaderRepr::request(CommandCode::DEVICE_WATCHDOG, ApplicationId::COMMON, 1, 2),
+        );
+        b.put(&base::CLASS, &b"c"[..]);
+        let bytes = b.finish().unwrap().to_vec();
+        let set = Message::new_checked(&bytes).unwrap().avps();
+        let e = validate_set(
+            set,
+            &Grammar::open(&NONE),
+            &base::Base,
+            &ParseConfig::DEFAULT,
+            0,
+        );
+        assert_eq!(e.unwrap_err().kind(), ErrorKind::TooManyAvps);
         assert_eq!(check(1), Err((ErrorKind::MissingAvp, None)));
         assert_eq!(check(2), Ok(()));
         assert_eq!(check(3), Ok(()));

@@ -321,8 +321,8 @@ pub struct Grammar {
     pub extensible: bool,
     /// Bit `i` set when `rules[i].min > 0`.
     required: u64,
-    /// Some rule counts beyond "present or not" (a minimum above 1 or a
-    /// bounded maximum above 1): validation then counts every rule.
+    /// Some rule counts beyond "present or not" (a minimum above 1, or a
+    /// bounded maximum other than 1): validation then counts every rule.
     counted: bool,
 }
 
@@ -372,7 +372,7 @@ impl Grammar {
         let mut i = 0;
         while i < rules.len() {
             let r = &rules[i];
-            if r.min > 1 || (r.max > 1 && r.max != Rule::UNBOUNDED) {
+            if r.min > 1 || (r.max != 1 && r.max != Rule::UNBOUNDED) {
                 return true;
             }
             i += 1;
@@ -386,7 +386,7 @@ impl Grammar {
     }
 
     /// Whether a rule of this grammar needs its AVPs counted (a minimum
-    /// above 1, or a maximum other than 1 and unbounded): every grammar
+    /// above 1, or a maximum other than 1 and unbounded, 0 included): every grammar
     /// of RFC 6733 and RFC 8506 has only `[x]`, `{x}`, `*[x]` and `1*{x}`,
     /// which a set of "seen" bits decides.
     pub(crate) const fn counted(&self) -> bool {
