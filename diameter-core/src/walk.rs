@@ -139,6 +139,12 @@ mod tests {
     use crate::header::{ApplicationId, CommandCode, HeaderRepr};
     use crate::Message;
 
+    /// A builder for an ACR-shaped test message.
+    fn acr(buf: &mut [u8]) -> MessageBuilder<'_> {
+        let header = HeaderRepr::request(CommandCode::ACCOUNTING, ApplicationId::COMMON, 1, 2);
+        MessageBuilder::new(buf, header)
+    }
+
     fn walk_all(bytes: &[u8]) -> (std::vec::Vec<(u32, u16)>, Result<(), Error>) {
         let m = Message::new_checked(bytes).unwrap();
         let mut seen = std::vec::Vec::new();
@@ -153,10 +159,7 @@ mod tests {
     #[test]
     fn nested_groups_in_order() {
         let mut buf = [0u8; 512];
-        let mut b = MessageBuilder::new(
-            &mut buf,
-            HeaderRepr::request(CommandCode::ACCOUNTING, ApplicationId::COMMON, 1, 2),
-        );
+        let mut b = acr(&mut buf);
         b.put(&base::SESSION_ID, "s;1");
         b.grouped(&base::PROXY_INFO, |g| {
             g.put(&base::PROXY_HOST, "p.example");
@@ -183,10 +186,7 @@ mod tests {
         );
         // A group ending with another group: both end at once.
         let mut buf = [0u8; 512];
-        let mut b = MessageBuilder::new(
-            &mut buf,
-            HeaderRepr::request(CommandCode::ACCOUNTING, ApplicationId::COMMON, 1, 2),
-        );
+        let mut b = acr(&mut buf);
         b.grouped(&base::FAILED_AVP, |g| {
             g.grouped(&base::PROXY_INFO, |p| {
                 p.put(&base::PROXY_STATE, &b"x"[..]);
@@ -203,10 +203,7 @@ mod tests {
     #[test]
     fn malformed_inner_avp() {
         let mut buf = [0u8; 256];
-        let mut b = MessageBuilder::new(
-            &mut buf,
-            HeaderRepr::request(CommandCode::ACCOUNTING, ApplicationId::COMMON, 1, 2),
-        );
+        let mut b = acr(&mut buf);
         b.grouped(&base::PROXY_INFO, |g| {
             g.put(&base::PROXY_HOST, "p.example");
         });
@@ -236,10 +233,7 @@ mod tests {
     #[test]
     fn depth_bound() {
         let mut buf = [0u8; 4096];
-        let mut b = MessageBuilder::new(
-            &mut buf,
-            HeaderRepr::request(CommandCode::ACCOUNTING, ApplicationId::COMMON, 1, 2),
-        );
+        let mut b = acr(&mut buf);
         fn nest(g: &mut MessageBuilder<'_>, n: usize) {
             if n == 0 {
                 g.put(&base::ORIGIN_HOST, "h");
