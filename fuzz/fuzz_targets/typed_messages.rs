@@ -1,13 +1,14 @@
 //! Any bytes → `Ccr` / `Cca` / `Acr` / `Aca` decoding never panics and
 //! agrees with the generic `Message` view: what a typed struct says is what
 //! `Message::get` says, MSCC iteration sees the same groups as `get_all`,
-//! and a typed decode succeeds only where the generic grammar check does.
+//! a typed decode succeeds only where the generic grammar check does, and
+//! the one-pass CCR decode equals validation followed by the read.
 #![no_main]
 
 use diameter_cc::dict::{self, CreditControl};
 use diameter_cc::msg::{Aca, Acr, Cca, Ccr};
 use diameter_core::dict::base;
-use diameter_core::{Message, ParseConfig};
+use diameter_core::{ApplicationId, Message, ParseConfig};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -42,6 +43,19 @@ fuzz_target!(|data: &[u8]| {
                 assert!(off < data.len());
             }
         }
+    }
+    // The one-pass decode (validation and read in one walk, for a message
+    // not validated yet) agrees with validating first and reading after.
+    if msg.command_code() == dict::CCR.code
+        && msg.is_request()
+        && msg.application_id() == ApplicationId::CREDIT_CONTROL
+    {
+        let one = Ccr::decode(&msg).map(|c| Ccr { message: msg, ..c });
+        let two = msg
+            .validated(&CreditControl)
+            .and_then(|m| Ccr::decode(&m))
+            .map(|c| Ccr { message: msg, ..c });
+        assert_eq!(one, two, "one-pass CCR decode differs");
     }
     match Cca::decode(&msg) {
         Ok(cca) => {

@@ -3,11 +3,11 @@
 
 use diameter_core::types::Timestamp;
 use diameter_core::{
-    ApplicationId, CommandCode, EncodeError, Error, HeaderRepr, Message, MessageBuilder,
+    ApplicationId, Avp, CommandCode, EncodeError, Error, HeaderRepr, Message, MessageBuilder,
     ParseConfig, ResultCode,
 };
 
-use super::{check, required, scan, AcaRepr};
+use super::{check_header, required, scan, AcaRepr};
 use crate::dict::base::{self, AccountingRecordType};
 use crate::dict::sip::{self, ServiceType, SipMethod};
 
@@ -141,7 +141,7 @@ impl<'a> Acr<'a> {
     /// assert!(Acr::decode_with_config(&msg, &ParseConfig::DEFAULT).is_ok());
     /// ```
     pub fn decode_with_config(msg: &Message<'a>, config: &ParseConfig) -> Result<Acr<'a>, Error> {
-        check(msg, &base::ACR, None, config)?;
+        let validated = check_header(msg, &base::ACR, None)?;
         let mut session_id = None;
         let mut origin_host = None;
         let mut origin_realm = None;
@@ -166,9 +166,9 @@ impl<'a> Acr<'a> {
         let mut sip_call_setuptime = None;
         let mut sip_call_created = None;
         let mut sip_call_ms_duration = None;
-        for avp in msg.iter() {
-            let avp = avp?;
-            scan!(avp;
+        // One top-level AVP: the first of each field's AVPs is kept.
+        let mut read = |avp: &Avp<'a>| -> Result<(), Error> {
+            scan!(@exit return Ok(()); avp;
                 session_id = base::SESSION_ID,
                 origin_host = base::ORIGIN_HOST,
                 origin_realm = base::ORIGIN_REALM,
@@ -194,6 +194,18 @@ impl<'a> Acr<'a> {
                 sip_call_created = sip::SIP_CALL_CREATED,
                 sip_call_ms_duration = sip::SIP_CALL_MS_DURATION;
             );
+            Ok(())
+        };
+        // One walk: a message the peer machine validated is only read; any
+        // other is validated and read in the same pass.
+        if validated {
+            let mut avps = msg.iter();
+            while let Some(avp) = avps.next_avp() {
+                read(&avp)?;
+            }
+            avps.finish()?;
+        } else {
+            msg.validate_command_reading(&base::ACR, &crate::CreditControl, config, &mut read)?;
         }
         Ok(Acr {
             message: *msg,

@@ -2,13 +2,13 @@
 
 use diameter_core::types::Timestamp;
 use diameter_core::{
-    ApplicationId, AvpSet, CommandCode, EncodeError, Error, HeaderRepr, Message, MessageBuilder,
-    ParseConfig, ResultCode,
+    ApplicationId, Avp, AvpSet, CommandCode, EncodeError, Error, HeaderRepr, Message,
+    MessageBuilder, ParseConfig, ResultCode,
 };
 
 use super::Mscc;
 use super::{
-    check, required, scan, CcaRepr, Groups, ImsInformation, ImsRepr, MsccIter, MsccRepr,
+    check_header, required, scan, CcaRepr, Groups, ImsInformation, ImsRepr, MsccIter, MsccRepr,
     ServiceUnit, ServiceUnits, SubscriptionId, SubscriptionIds,
 };
 use crate::dict::base::{self, TerminationCause};
@@ -120,6 +120,154 @@ struct RepeatedAt {
     mscc: u32,
 }
 
+/// The fields of a CCR as its AVPs are read (see [`Ccr::decode`]): a
+/// struct with an inlined method rather than a closure, which the
+/// validation walk would call out of line.
+struct Fields<'a> {
+    session_id: Option<&'a str>,
+    origin_host: Option<&'a str>,
+    origin_realm: Option<&'a str>,
+    destination_realm: Option<&'a str>,
+    destination_host: Option<&'a str>,
+    auth_application_id: Option<u32>,
+    service_context_id: Option<&'a str>,
+    cc_request_type: Option<CcRequestType>,
+    cc_request_number: Option<u32>,
+    user_name: Option<&'a str>,
+    origin_state_id: Option<u32>,
+    event_timestamp: Option<Timestamp>,
+    subscription_id: Option<SubscriptionId<'a>>,
+    service_identifier: Option<u32>,
+    termination_cause: Option<TerminationCause>,
+    requested_service_unit: Option<ServiceUnit>,
+    requested_action: Option<RequestedAction>,
+    multiple_services_indicator: Option<MultipleServicesIndicator>,
+    service_information: Option<AvpSet<'a>>,
+    at: RepeatedAt,
+}
+
+impl<'a> Fields<'a> {
+    fn new(msg: &Message<'a>) -> Self {
+        let end = msg.as_bytes().len().min(u32::MAX as usize) as u32;
+        Fields {
+            session_id: None,
+            origin_host: None,
+            origin_realm: None,
+            destination_realm: None,
+            destination_host: None,
+            auth_application_id: None,
+            service_context_id: None,
+            cc_request_type: None,
+            cc_request_number: None,
+            user_name: None,
+            origin_state_id: None,
+            event_timestamp: None,
+            subscription_id: None,
+            service_identifier: None,
+            termination_cause: None,
+            requested_service_unit: None,
+            requested_action: None,
+            multiple_services_indicator: None,
+            service_information: None,
+            at: RepeatedAt {
+                subscription_id: end,
+                used_service_unit: end,
+                mscc: end,
+            },
+        }
+    }
+
+    /// Read one top-level AVP: the first of each field's AVPs is kept.
+    #[inline(always)]
+    fn read(&mut self, avp: &Avp<'a>) -> Result<(), Error> {
+        let Fields {
+            session_id,
+            origin_host,
+            origin_realm,
+            destination_realm,
+            destination_host,
+            auth_application_id,
+            service_context_id,
+            cc_request_type,
+            cc_request_number,
+            user_name,
+            origin_state_id,
+            event_timestamp,
+            subscription_id,
+            service_identifier,
+            termination_cause,
+            requested_service_unit,
+            requested_action,
+            multiple_services_indicator,
+            service_information,
+            at,
+        } = self;
+        if avp.vendor() == 0 {
+            let first = |at: &mut u32| *at = (*at).min(avp.offset() as u32);
+            match avp.code() {
+                c if c == dict::SUBSCRIPTION_ID.code() => first(&mut at.subscription_id),
+                c if c == dict::USED_SERVICE_UNIT.code() => first(&mut at.used_service_unit),
+                c if c == dict::MULTIPLE_SERVICES_CREDIT_CONTROL.code() => first(&mut at.mscc),
+                _ => {}
+            }
+        }
+        scan!(@exit return Ok(()); avp;
+            session_id = base::SESSION_ID,
+            origin_host = base::ORIGIN_HOST,
+            origin_realm = base::ORIGIN_REALM,
+            destination_realm = base::DESTINATION_REALM,
+            auth_application_id = base::AUTH_APPLICATION_ID,
+            service_context_id = dict::SERVICE_CONTEXT_ID,
+            cc_request_type = dict::CC_REQUEST_TYPE,
+            cc_request_number = dict::CC_REQUEST_NUMBER,
+            destination_host = base::DESTINATION_HOST,
+            user_name = base::USER_NAME,
+            origin_state_id = base::ORIGIN_STATE_ID,
+            event_timestamp = base::EVENT_TIMESTAMP,
+            service_identifier = dict::SERVICE_IDENTIFIER,
+            termination_cause = base::TERMINATION_CAUSE,
+            requested_action = dict::REQUESTED_ACTION,
+            multiple_services_indicator = dict::MULTIPLE_SERVICES_INDICATOR,
+            service_information = tgpp::SERVICE_INFORMATION;
+            group subscription_id = dict::SUBSCRIPTION_ID => SubscriptionId::decode,
+            group requested_service_unit = dict::REQUESTED_SERVICE_UNIT => ServiceUnit::decode,
+        );
+        Ok(())
+    }
+
+    /// The CCR, once every AVP was read (5005 for a missing field).
+    fn finish(self, msg: &Message<'a>) -> Result<Ccr<'a>, Error> {
+        let ims = match self.service_information {
+            Some(si) => ImsInformation::in_service_information(si)?,
+            None => None,
+        };
+        Ok(Ccr {
+            message: *msg,
+            session_id: required(self.session_id, &base::SESSION_ID)?,
+            origin_host: required(self.origin_host, &base::ORIGIN_HOST)?,
+            origin_realm: required(self.origin_realm, &base::ORIGIN_REALM)?,
+            destination_realm: required(self.destination_realm, &base::DESTINATION_REALM)?,
+            destination_host: self.destination_host,
+            auth_application_id: required(self.auth_application_id, &base::AUTH_APPLICATION_ID)?,
+            service_context_id: required(self.service_context_id, &dict::SERVICE_CONTEXT_ID)?,
+            cc_request_type: required(self.cc_request_type, &dict::CC_REQUEST_TYPE)?,
+            cc_request_number: required(self.cc_request_number, &dict::CC_REQUEST_NUMBER)?,
+            user_name: self.user_name,
+            origin_state_id: self.origin_state_id,
+            event_timestamp: self.event_timestamp,
+            subscription_id: self.subscription_id,
+            service_identifier: self.service_identifier,
+            termination_cause: self.termination_cause,
+            requested_service_unit: self.requested_service_unit,
+            requested_action: self.requested_action,
+            multiple_services_indicator: self.multiple_services_indicator,
+            service_information: self.service_information,
+            ims,
+            repeated_at: self.at,
+        })
+    }
+}
+
 impl<'a> Ccr<'a> {
     /// Check that `msg` is a CCR (Command-Code 272, R bit, Application-Id 4
     /// per RFC 8506 §3.1), validate it against the §3.1 grammar
@@ -170,94 +318,21 @@ impl<'a> Ccr<'a> {
     /// assert!(Ccr::decode_with_config(&msg, &lenient).is_ok());
     /// ```
     pub fn decode_with_config(msg: &Message<'a>, config: &ParseConfig) -> Result<Ccr<'a>, Error> {
-        check(msg, &dict::CCR, Some(ApplicationId::CREDIT_CONTROL), config)?;
-        let mut session_id = None;
-        let mut origin_host = None;
-        let mut origin_realm = None;
-        let mut destination_realm = None;
-        let mut destination_host = None;
-        let mut auth_application_id = None;
-        let mut service_context_id = None;
-        let mut cc_request_type = None;
-        let mut cc_request_number = None;
-        let mut user_name = None;
-        let mut origin_state_id = None;
-        let mut event_timestamp = None;
-        let mut subscription_id = None;
-        let mut service_identifier = None;
-        let mut termination_cause = None;
-        let mut requested_service_unit = None;
-        let mut requested_action = None;
-        let mut multiple_services_indicator = None;
-        let mut service_information = None;
-        let end = msg.as_bytes().len().min(u32::MAX as usize) as u32;
-        let mut at = RepeatedAt {
-            subscription_id: end,
-            used_service_unit: end,
-            mscc: end,
-        };
-        let mut avps = msg.iter();
-        while let Some(avp) = avps.next_avp() {
-            if avp.vendor() == 0 {
-                let first = |at: &mut u32| *at = (*at).min(avp.offset() as u32);
-                match avp.code() {
-                    c if c == dict::SUBSCRIPTION_ID.code() => first(&mut at.subscription_id),
-                    c if c == dict::USED_SERVICE_UNIT.code() => first(&mut at.used_service_unit),
-                    c if c == dict::MULTIPLE_SERVICES_CREDIT_CONTROL.code() => first(&mut at.mscc),
-                    _ => {}
-                }
+        let def = &dict::CCR;
+        let mut fields = Fields::new(msg);
+        // One walk: a message the peer machine validated is only read; any
+        // other is validated and read in the same pass.
+        if check_header(msg, def, Some(ApplicationId::CREDIT_CONTROL))? {
+            let mut avps = msg.iter();
+            while let Some(avp) = avps.next_avp() {
+                fields.read(&avp)?;
             }
-            scan!(avp;
-                session_id = base::SESSION_ID,
-                origin_host = base::ORIGIN_HOST,
-                origin_realm = base::ORIGIN_REALM,
-                destination_realm = base::DESTINATION_REALM,
-                auth_application_id = base::AUTH_APPLICATION_ID,
-                service_context_id = dict::SERVICE_CONTEXT_ID,
-                cc_request_type = dict::CC_REQUEST_TYPE,
-                cc_request_number = dict::CC_REQUEST_NUMBER,
-                destination_host = base::DESTINATION_HOST,
-                user_name = base::USER_NAME,
-                origin_state_id = base::ORIGIN_STATE_ID,
-                event_timestamp = base::EVENT_TIMESTAMP,
-                service_identifier = dict::SERVICE_IDENTIFIER,
-                termination_cause = base::TERMINATION_CAUSE,
-                requested_action = dict::REQUESTED_ACTION,
-                multiple_services_indicator = dict::MULTIPLE_SERVICES_INDICATOR,
-                service_information = tgpp::SERVICE_INFORMATION;
-                group subscription_id = dict::SUBSCRIPTION_ID => SubscriptionId::decode,
-                group requested_service_unit = dict::REQUESTED_SERVICE_UNIT => ServiceUnit::decode,
-            );
+            avps.finish()?;
+        } else {
+            let read = |avp: &Avp<'a>| fields.read(avp);
+            msg.validate_command_reading(def, &crate::CreditControl, config, read)?;
         }
-        avps.finish()?;
-        let ims = match service_information {
-            Some(si) => ImsInformation::in_service_information(si)?,
-            None => None,
-        };
-        Ok(Ccr {
-            message: *msg,
-            session_id: required(session_id, &base::SESSION_ID)?,
-            origin_host: required(origin_host, &base::ORIGIN_HOST)?,
-            origin_realm: required(origin_realm, &base::ORIGIN_REALM)?,
-            destination_realm: required(destination_realm, &base::DESTINATION_REALM)?,
-            destination_host,
-            auth_application_id: required(auth_application_id, &base::AUTH_APPLICATION_ID)?,
-            service_context_id: required(service_context_id, &dict::SERVICE_CONTEXT_ID)?,
-            cc_request_type: required(cc_request_type, &dict::CC_REQUEST_TYPE)?,
-            cc_request_number: required(cc_request_number, &dict::CC_REQUEST_NUMBER)?,
-            user_name,
-            origin_state_id,
-            event_timestamp,
-            subscription_id,
-            service_identifier,
-            termination_cause,
-            requested_service_unit,
-            requested_action,
-            multiple_services_indicator,
-            service_information,
-            ims,
-            repeated_at: at,
-        })
+        fields.finish(msg)
     }
 
     /// Every Subscription-Id (`*[ Subscription-Id ]`, RFC 8506 §8.46).
@@ -708,5 +783,65 @@ mod tests {
             .mscc()
             .map(|m| m.unwrap().rating_group)
             .eq([Some(7), Some(8)]));
+    }
+
+    /// The one-pass decode of a message nobody validated (validation and
+    /// read in the same walk) gives what validating first and then reading
+    /// gives: the same CCR, or the same error (Result-Code, offset, failed
+    /// AVP), for a full CCR and every one-byte corruption of it.
+    #[test]
+    fn one_pass_equals_validate_then_read() {
+        use crate::dict::tgpp::{NodeFunctionality, RoleOfNode};
+        let ids = [SubscriptionId::e164("1001"), SubscriptionId::e164("1002")];
+        let used = [ServiceUnit::time(30), ServiceUnit::time(40)];
+        let repr = CcrRepr {
+            destination_host: Some("ocs.example"),
+            user_name: Some("1001@example"),
+            origin_state_id: Some(7),
+            event_timestamp: Timestamp::from_unix(1_704_067_200),
+            subscription_ids: &ids,
+            service_identifier: Some(1),
+            requested_service_unit: Some(ServiceUnit::time(300)),
+            used_service_units: &used,
+            ims: Some(ImsRepr {
+                role_of_node: Some(RoleOfNode::Originating),
+                node_functionality: NodeFunctionality::As,
+                calling_party_address: Some("sip:1001@example"),
+                called_party_address: Some("sip:1002@example"),
+            }),
+            ..CcrRepr::new(
+                "s;1",
+                "c.example",
+                "example",
+                "example",
+                "v@x",
+                CcRequestType::Update,
+                3,
+            )
+        };
+        let mut buf = [0u8; 1024];
+        let bytes = repr.encode(CcrRepr::header(1, 2), &mut buf).unwrap();
+        let both = |b: &[u8]| {
+            let Ok(msg) = Message::new_checked(b) else {
+                return;
+            };
+            let one = Ccr::decode(&msg).map(|c| Ccr { message: msg, ..c });
+            let two = msg
+                .validated(&crate::CreditControl)
+                .and_then(|m| Ccr::decode(&m))
+                .map(|c| Ccr { message: msg, ..c });
+            assert_eq!(one, two, "{b:02x?}");
+        };
+        both(bytes);
+        assert!(Ccr::decode(&Message::new_checked(bytes).unwrap()).is_ok());
+        let mut copy = [0u8; 1024];
+        for at in 20..bytes.len() {
+            for flip in [0x01, 0x02, 0x20, 0x40, 0x80, 0xff] {
+                let copy = &mut copy[..bytes.len()];
+                copy.copy_from_slice(bytes);
+                copy[at] ^= flip;
+                both(copy);
+            }
+        }
     }
 }

@@ -237,6 +237,20 @@ pub(crate) fn check(
     application: Option<ApplicationId>,
     config: &ParseConfig,
 ) -> Result<(), Error> {
+    // Validated once on the way in (by the peer machine): not again.
+    if check_header(msg, def, application)? {
+        return Ok(());
+    }
+    msg.validate_command(def, &crate::CreditControl, config)
+}
+
+/// The header checks of [`check`]; `true` when the message was validated
+/// already (by the peer machine), so that only its fields remain to read.
+pub(crate) fn check_header(
+    msg: &Message<'_>,
+    def: &CommandDef,
+    application: Option<ApplicationId>,
+) -> Result<bool, Error> {
     if msg.command_code() != def.code {
         return Err(Error::new(ErrorKind::CommandUnsupported));
     }
@@ -248,11 +262,7 @@ pub(crate) fn check(
             return Err(Error::new(ErrorKind::ApplicationUnsupported));
         }
     }
-    // Validated once on the way in (by the peer machine): not again.
-    if msg.is_validated() {
-        return Ok(());
-    }
-    msg.validate_command(def, &crate::CreditControl, config)
+    Ok(msg.is_validated())
 }
 
 /// Decode `avp` as an AVP of `def`'s type (the caller matched its code).
@@ -282,7 +292,10 @@ pub(crate) fn required<T, V>(slot: Option<V>, def: &AvpDef<T>) -> Result<V, Erro
 /// one jump), its vendor only once the code matched; so the codes of one
 /// `scan!` must differ, which a compile-time assertion checks.
 macro_rules! scan {
-    ($avp:ident; $($slot:ident = $def:expr),* $(,)?; $(group $gslot:ident = $gdef:expr => $f:expr),* $(,)?) => {
+    ($avp:ident; $($rest:tt)*) => {
+        $crate::msg::scan!(@exit continue; $avp; $($rest)*)
+    };
+    (@exit $exit:expr; $avp:ident; $($slot:ident = $def:expr),* $(,)?; $(group $gslot:ident = $gdef:expr => $f:expr),* $(,)?) => {
         const {
             $crate::msg::assert_distinct(&[$($def.info.code,)* $($gdef.info.code,)*]);
         }
@@ -290,17 +303,17 @@ macro_rules! scan {
         $(
             if code == $def.info.code {
                 if $avp.vendor() == $def.info.vendor && $slot.is_none() {
-                    $slot = Some($crate::msg::read(&$avp, &$def)?);
+                    let _ = $slot.insert($crate::msg::read(&$avp, &$def)?);
                 }
-                continue;
+                $exit;
             }
         )*
         $(
             if code == $gdef.info.code {
                 if $avp.vendor() == $gdef.info.vendor && $gslot.is_none() {
-                    $gslot = Some(($f)($avp.group_set())?);
+                    let _ = $gslot.insert(($f)($avp.group_set())?);
                 }
-                continue;
+                $exit;
             }
         )*
     };

@@ -992,6 +992,7 @@ mod tests {
                     .avp(r.code, r.vendor)
                     .unwrap_or_else(|| panic!("{name}: unknown AVP {}", r.code));
                 assert!(r.kind != RuleKind::Fixed || i < first_non_fixed, "{name}");
+                assert!(g.may_list(r.code, r.vendor), "{name}: filter");
                 assert!(r.min <= r.max && r.max > 0, "{name}: {}", info.name);
                 match r.kind {
                     RuleKind::Required => assert!(r.min >= 1, "{name}: {}", info.name),

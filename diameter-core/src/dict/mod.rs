@@ -324,6 +324,9 @@ pub struct Grammar {
     /// Some rule counts beyond "present or not" (a minimum above 1, or a
     /// bounded maximum other than 1): validation then counts every rule.
     counted: bool,
+    /// Bit [`Grammar::code_bit`] of every rule's code: an AVP whose bit is
+    /// clear has no rule, without a search (in the struct's padding).
+    codes: u32,
 }
 
 impl Grammar {
@@ -340,6 +343,7 @@ impl Grammar {
             extensible: true,
             required: Self::required_mask(rules),
             counted: Self::any_counted(rules),
+            codes: Self::code_mask(rules),
         }
     }
     /// A grammar without `* [ AVP ]`: unlisted AVPs get 5008.
@@ -349,6 +353,7 @@ impl Grammar {
             extensible: false,
             required: Self::required_mask(rules),
             counted: Self::any_counted(rules),
+            codes: Self::code_mask(rules),
         }
     }
 
@@ -366,6 +371,30 @@ impl Grammar {
             i += 1;
         }
         mask
+    }
+
+    const fn code_mask(rules: &'static [Rule]) -> u32 {
+        let mut mask = 0u32;
+        let mut i = 0;
+        while i < rules.len() {
+            mask |= Self::code_bit(rules[i].code, rules[i].vendor);
+            i += 1;
+        }
+        mask
+    }
+
+    /// One of 32 bits for an AVP (Fibonacci hashing: the top 5 bits of
+    /// `code ^ vendor` times 2^32/φ).
+    #[inline(always)]
+    const fn code_bit(code: u32, vendor: u32) -> u32 {
+        1 << ((code ^ vendor).wrapping_mul(0x9E37_79B9) >> 27)
+    }
+
+    /// `false` when no rule of this grammar is for the AVP `code`/`vendor`
+    /// (`true` may be a false positive: search the rules).
+    #[inline(always)]
+    pub(crate) const fn may_list(&self, code: u32, vendor: u32) -> bool {
+        self.codes & Self::code_bit(code, vendor) != 0
     }
 
     const fn any_counted(rules: &'static [Rule]) -> bool {
