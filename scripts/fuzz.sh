@@ -39,7 +39,7 @@ run_one() { # target seconds
   if ! cargo +nightly fuzz run "$t" "$work" "corpus/$t" -- \
       -max_total_time="$secs" -dict=dict/diameter.dict -print_final_stats=1 \
       -rss_limit_mb=2048 -timeout=10 > "$log" 2>&1; then
-    grep -E -A3 'panicked|ERROR: libFuzzer|SUMMARY' "$log" | head -20 >&2
+    grep -E -A3 'panicked|ERROR: libFuzzer|SUMMARY|^error' "$log" | head -20 >&2
     grep -E '^artifact_prefix|Test unit written' "$log" >&2 || true
     die "fuzz target $t found a problem (see fuzz/artifacts/$t)"
   fi

@@ -50,11 +50,17 @@ fuzz_target!(|data: &[u8]| {
         && msg.is_request()
         && msg.application_id() == ApplicationId::CREDIT_CONTROL
     {
-        let one = Ccr::decode(&msg).map(|c| Ccr { message: msg, ..c });
+        let one = Ccr::decode(&msg).map(|mut c| {
+            c.message = msg;
+            c
+        });
         let two = msg
             .validated(&CreditControl)
             .and_then(|m| Ccr::decode(&m))
-            .map(|c| Ccr { message: msg, ..c });
+            .map(|mut c| {
+                c.message = msg;
+                c
+            });
         assert_eq!(one, two, "one-pass CCR decode differs");
     }
     match Cca::decode(&msg) {
