@@ -107,7 +107,9 @@ fn reference(set: AvpSet<'_>, depth: u16, out: &mut Vec<(usize, u32, u16)>) -> R
 }
 
 fn check_walk(data: &[u8]) {
-    let Ok(msg) = Message::new_checked(data) else { return };
+    let Ok(msg) = Message::new_checked(data) else {
+        return;
+    };
     let mut want = Vec::new();
     let want_end = reference(msg.avps(), 0, &mut want);
     let mut got = Vec::new();
