@@ -174,12 +174,14 @@ pub fn check_validate(bytes: &[u8]) -> Result<Message<'_>, Error> {
 
 /// The server's receive path of a CCR up to the point where rating can
 /// start: the stream framer finds the message ([`diameter_core::Framer`]),
-/// the header and every AVP are checked and validated in one walk (what the
-/// peer machine does on receipt), and the typed view
-/// [`diameter_cc::msg::Ccr`] reads the fields a rater needs, folded into a
-/// checksum. The peer's own bookkeeping after validation (state, watchdog,
-/// duplicate window) is not in this row: the session bench's `endpoints`
-/// row has it.
+/// the header is checked ([`Message::new_checked`], what the peer machine
+/// does on receipt of a CCR for an endpoint's charging server since
+/// 2026-12-04), and [`diameter_cc::msg::Ccr::decode`] validates every AVP
+/// (headers, grammar, flag rules, values) and reads the fields a rater
+/// needs in the same walk; they are folded into a checksum. Until then the
+/// peer validated first and the typed view walked again. The peer's own
+/// bookkeeping (state, watchdog, duplicate window) is not in this row: the
+/// session bench's `endpoints` row has it.
 #[inline]
 pub fn server_ccr(stream: &[u8]) -> Result<u64, Error> {
     let len = match diameter_core::Framer::default().check(stream)? {
@@ -189,7 +191,7 @@ pub fn server_ccr(stream: &[u8]) -> Result<u64, Error> {
         }
     };
     let bytes = stream.get(..len).unwrap_or_default();
-    let msg = Message::new_checked(bytes)?.validated(&BenchDict)?;
+    let msg = Message::new_checked(bytes)?;
     let ccr = diameter_cc::msg::Ccr::decode(&msg)?;
     let mut acc = Acc::default();
     acc.add(ccr.session_id.len() as u64);

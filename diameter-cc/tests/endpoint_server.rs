@@ -567,3 +567,98 @@ fn an_application_request_handed_back_goes_again_with_t_and_its_end_to_end() {
     assert_eq!(answers.len(), 1, "answered once, by the second server");
     assert_eq!(result_of(&answers[0]), Some(5002));
 }
+
+/// Send `bytes` (a request of `app`) from the client to the server and
+/// return the one answer.
+fn exchange(
+    net: &mut Net,
+    client: NodeId,
+    app: ApplicationId,
+    bytes: &mut [u8],
+    token: u64,
+) -> Vec<u8> {
+    let route = Route {
+        application: app,
+        realm: fixtures::REALM,
+        host: None,
+        host_only: false,
+    };
+    let now = net.now();
+    let p = net
+        .node::<C>(client)
+        .send_request(now, &route, bytes, token, now + Duration::from_secs(5))
+        .unwrap();
+    net.write(client, p, bytes);
+    net.run_for(Duration::from_millis(10));
+    let mut answers = answers_to(net, client, token);
+    assert_eq!(answers.len(), 1);
+    answers.remove(0)
+}
+
+/// CCRs and ACRs for the servers of an endpoint are validated in the walk
+/// that reads them (`Ccr::decode`, `Acr::decode`), not by the peer machine
+/// first: an invalid one still gets its precise answer (here an unknown
+/// AVP with the M bit: 5001 naming it in Failed-AVP, RFC 6733 §7.1.5), no
+/// session is opened and nothing is charged or stored; a valid one after
+/// it is served.
+#[test]
+fn invalid_requests_read_in_one_pass_get_their_precise_answer() {
+    use diameter_cc::msg::AcrRepr;
+    use diameter_core::dict::base::AccountingRecordType;
+    use diameter_core::{AvpFlags, MessageBuilder};
+    let (mut net, client, server) = pair();
+    let unknown_m = |b: &mut MessageBuilder<'_>| {
+        b.put_raw(99_999, None, AvpFlags::MANDATORY, &[1, 2, 3, 4]);
+    };
+    let failed_code = |bytes: &[u8]| {
+        let m = Message::parse_with(bytes, &CreditControl).unwrap();
+        let failed = m.get(&base::FAILED_AVP).unwrap().unwrap();
+        failed.iter().next().unwrap().unwrap().code()
+    };
+    // A CCR-I with the unknown AVP.
+    let mut buf = [0u8; 512];
+    let mut b = MessageBuilder::new(&mut buf, CcrRepr::header(0, 0));
+    CcrRepr::new(
+        "bad-ccr",
+        fixtures::CLIENT,
+        fixtures::REALM,
+        fixtures::REALM,
+        fixtures::CONTEXT,
+        CcRequestType::Initial,
+        0,
+    )
+    .write(&mut b);
+    unknown_m(&mut b);
+    let len = b.finish().unwrap().len();
+    let cc = ApplicationId::CREDIT_CONTROL;
+    let answer = exchange(&mut net, client, cc, &mut buf[..len], 21);
+    assert_eq!(result_of(&answer), Some(5001));
+    assert_eq!(failed_code(&answer), 99_999);
+    assert!(net.node::<S>(server).find_session("bad-ccr").is_none());
+    // An ACR START with the unknown AVP: nothing stored, counted rejected.
+    let mut b = MessageBuilder::new(&mut buf, AcrRepr::header(0, 0));
+    let acr = AcrRepr::new(
+        "bad-acr",
+        fixtures::CLIENT,
+        fixtures::REALM,
+        fixtures::REALM,
+        AccountingRecordType::StartRecord,
+        0,
+    );
+    acr.write(&mut b);
+    unknown_m(&mut b);
+    let len = b.finish().unwrap().len();
+    let acct = ApplicationId::BASE_ACCOUNTING;
+    let answer = exchange(&mut net, client, acct, &mut buf[..len], 22);
+    assert_eq!(result_of(&answer), Some(5001));
+    assert_eq!(failed_code(&answer), 99_999);
+    let srv = net.node::<S>(server).accounting_server().unwrap();
+    assert!(srv.sink().stored.is_empty());
+    assert_eq!(srv.stats().rejected, 1);
+    // The same ACR without it is stored.
+    let len = acr.encode(AcrRepr::header(0, 0), &mut buf).unwrap().len();
+    let answer = exchange(&mut net, client, acct, &mut buf[..len], 23);
+    assert_eq!(result_of(&answer), Some(2001));
+    let srv = net.node::<S>(server).accounting_server().unwrap();
+    assert_eq!(srv.sink().stored.len(), 1);
+}

@@ -709,10 +709,25 @@ impl<
     ) -> Incoming<'m> {
         self.peers_touched();
         let now = self.clock.update(now);
+        // The requests a server of this endpoint decodes: validated in the
+        // same walk as their typed read (`Ccr::decode`, `Acr::decode`), not
+        // by the peer machine first.
+        #[cfg(feature = "server")]
+        let (cc, acct) = (
+            self.shared.cc_server.is_some(),
+            self.shared.acct_server.is_some(),
+        );
+        #[cfg(not(feature = "server"))]
+        let (cc, acct) = (false, false);
+        let one_pass = move |code| {
+            (cc && code == CommandCode::CREDIT_CONTROL) || (acct && code == CommandCode::ACCOUNTING)
+        };
         let Some(slot) = self.peer_slot_mut(peer) else {
             return Incoming::Dropped(peer::DropReason::NotOpen);
         };
-        let incoming = slot.peer.handle_message(now, bytes, &CreditControl);
+        let incoming = slot
+            .peer
+            .handle_message_one_pass(now, bytes, &CreditControl, one_pass);
         let out = match incoming {
             Incoming::Answer { message, token } => match from_token(token) {
                 Some((h, request)) => {
@@ -800,7 +815,8 @@ impl<
         self.touch(h.index);
     }
 
-    /// A validated request from `peer`.
+    /// A request from `peer`: validated, or (a CCR or ACR for a server of
+    /// this endpoint) to be validated by its typed decode.
     fn on_request<'m>(
         &mut self,
         now: Instant,
@@ -849,6 +865,17 @@ impl<
         }
     }
 
+    /// Answer the invalid request `message` from peer slot `pi` with the
+    /// error answer of `error` (RFC 6733 §7.1), as its peer machine answers
+    /// the requests it validates.
+    #[cfg(feature = "server")]
+    fn reject(&mut self, pi: usize, message: &Message<'_>, error: diameter_core::Error) {
+        if let Some(p) = self.peers.get_mut(pi) {
+            p.peer
+                .reject_request(message.as_bytes(), error, &CreditControl);
+        }
+    }
+
     /// Answer `message` from peer slot `pi` with `result` only.
     fn refuse(&mut self, pi: usize, message: &Message<'_>, result: ResultCode) {
         if result == ResultCode::UNKNOWN_SESSION_ID {
@@ -874,7 +901,7 @@ impl<
     fn new_cc_session(&mut self, now: Instant, pi: usize, message: &Message<'_>) {
         let ccr = match Ccr::decode(message) {
             Ok(c) => c,
-            Err(_) => return self.refuse(pi, message, ResultCode::UNABLE_TO_COMPLY),
+            Err(e) => return self.reject(pi, message, e),
         };
         let needs_slot = ccr.cc_request_type == crate::dict::CcRequestType::Initial;
         if needs_slot && self.free.is_empty() {
@@ -916,7 +943,12 @@ impl<
     fn new_acct_session(&mut self, now: Instant, pi: usize, message: &Message<'_>) {
         let acr = match Acr::decode(message) {
             Ok(a) => a,
-            Err(_) => return self.refuse(pi, message, ResultCode::UNABLE_TO_COMPLY),
+            Err(e) => {
+                if let Some(srv) = self.shared.acct_server.as_mut() {
+                    srv.rejected();
+                }
+                return self.reject(pi, message, e);
+            }
         };
         let event = acr.accounting_record_type
             == diameter_core::dict::base::AccountingRecordType::EventRecord;

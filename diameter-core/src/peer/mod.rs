@@ -646,6 +646,29 @@ impl<const P: usize, const TX: usize> Peer<P, TX> {
         bytes: &'m [u8],
         dict: &D,
     ) -> Incoming<'m> {
+        self.handle_message_one_pass(now, bytes, dict, |_| false)
+    }
+
+    /// [`Peer::handle_message`], except that an application request whose
+    /// command `one_pass` names, received in the open state, is handed over
+    /// with only its header checked ([`Message::new_checked`], not
+    /// [`Message::is_validated`]): the caller validates and reads it in one
+    /// walk ([`Message::validate_command_reading`], which the typed views of
+    /// `diameter-cc` use) instead of a validation here and a read after,
+    /// and answers a failure with [`Peer::reject_request`]. Its duplicate
+    /// check (§5.6, from the Session-Id, Origin-Host and End-to-End
+    /// Identifier) is made here as for any request.
+    pub fn handle_message_one_pass<'m, D, F>(
+        &mut self,
+        now: Instant,
+        bytes: &'m [u8],
+        dict: &D,
+        one_pass: F,
+    ) -> Incoming<'m>
+    where
+        D: Dictionary,
+        F: Fn(CommandCode) -> bool,
+    {
         let now = self.clock(now);
         if matches!(
             self.state,
@@ -656,9 +679,16 @@ impl<const P: usize, const TX: usize> Peer<P, TX> {
         }
         let header = Header::new_checked(bytes).ok();
         let is_request = header.as_ref().is_none_or(|h| h.flags().is_request());
-        let msg = match Message::new_checked(bytes)
-            .and_then(|m| m.validated_with_config(dict, &self.config.parse))
-        {
+        // Application requests the caller reads in one pass: not validated
+        // here (only when open: before, nothing but CER/DWR is legal).
+        let deferred = self.state == PeerState::Open
+            && header.as_ref().is_some_and(|h| {
+                h.flags().is_request() && h.application_id().0 != 0 && one_pass(h.command_code())
+            });
+        let msg = match Message::new_checked(bytes).and_then(|m| match deferred {
+            true => Ok(m),
+            false => m.validated_with_config(dict, &self.config.parse),
+        }) {
             Ok(m) => m,
             Err(e) if is_request => {
                 let r = self.reject(bytes, e, dict);
@@ -714,7 +744,7 @@ impl<const P: usize, const TX: usize> Peer<P, TX> {
                 }
                 Incoming::Handled
             }
-            _ if msg.is_request() => self.on_app_request(now, bytes, msg, dict),
+            _ if msg.is_request() => self.on_app_request(now, bytes, msg, deferred, dict),
             _ => self.on_app_answer(msg),
         }
     }
@@ -742,6 +772,7 @@ impl<const P: usize, const TX: usize> Peer<P, TX> {
         now: Instant,
         bytes: &'m [u8],
         msg: Message<'m>,
+        deferred: bool,
         dict: &D,
     ) -> Incoming<'m> {
         if !self.is_open() {
@@ -754,12 +785,16 @@ impl<const P: usize, const TX: usize> Peer<P, TX> {
         if app != 0 && !self.peer.allows(app) {
             return self.reject(bytes, Error::new(ErrorKind::ApplicationUnsupported), dict);
         }
-        if !msg.is_validated() {
+        if !msg.is_validated() && !deferred {
             // The dictionary does not know the command (§7.1.3: 3001).
             return self.reject(bytes, Error::new(ErrorKind::CommandUnsupported), dict);
         }
         let sid = msg.session_id_bytes().unwrap_or(b"");
-        let host = msg.value(&crate::dict::base::ORIGIN_HOST).unwrap_or("");
+        let host = msg
+            .get(&crate::dict::base::ORIGIN_HOST)
+            .ok()
+            .flatten()
+            .unwrap_or("");
         let window = self.config.duplicate_window;
         let retransmitted = msg.flags().is_retransmit();
         let duplicate = self
@@ -850,6 +885,15 @@ impl<const P: usize, const TX: usize> Peer<P, TX> {
     }
 
     // ---- encoding helpers ---------------------------------------------------
+
+    /// Answer the request `bytes` (handed over by
+    /// [`Peer::handle_message_one_pass`]) with the error answer of `error`
+    /// (§7.1: its Result-Code, the E bit for a protocol error, Failed-AVP),
+    /// counted in [`Stats::rejected_requests`], as the peer machine
+    /// answers the requests it validates itself.
+    pub fn reject_request<D: Dictionary>(&mut self, bytes: &[u8], error: Error, dict: &D) {
+        let _ = self.reject(bytes, error, dict);
+    }
 
     fn reject<'m, D: Dictionary>(&mut self, bytes: &[u8], e: Error, dict: &D) -> Incoming<'m> {
         self.stats.rejected_requests = self.stats.rejected_requests.saturating_add(1);

@@ -269,3 +269,67 @@ fn reset_is_new_in_place() {
     assert_eq!(used.poll_timeout(), fresh.poll_timeout());
     assert_eq!(events(t1, &mut used), events(t1, &mut fresh));
 }
+
+/// `handle_message_one_pass`: an application request the caller reads in
+/// one pass is handed over with only its header checked (valid or not),
+/// others are validated as before; `reject_request` answers a failure
+/// as the peer answers the requests it validates (the E bit and
+/// Result-Code of the error, counted in `rejected_requests`).
+#[test]
+fn one_pass_requests_are_handed_over_unvalidated() {
+    let t0 = Instant::ZERO;
+    let mut i: Peer<4> = Peer::new(cfg("client.example.org"), Role::Initiator, t0);
+    let mut r: Peer<4> = Peer::new(cfg("server.example.org"), Role::Responder, t0);
+    i.start(t0);
+    let _ = events(t0, &mut i);
+    i.handle_connected(t0);
+    r.handle_connected(t0);
+    pump(t0, &mut i, &mut r);
+    pump(t0, &mut r, &mut i);
+    let _ = (events(t0, &mut i), events(t0, &mut r));
+    // An ACR without Accounting-Record-Number (5005 once validated).
+    let mut req = [0u8; 128];
+    let n = {
+        let head = HeaderRepr::request(
+            CommandCode::ACCOUNTING,
+            ApplicationId::BASE_ACCOUNTING,
+            1,
+            1,
+        );
+        let mut b = MessageBuilder::new(&mut req, head.proxiable(true));
+        b.put(&base::SESSION_ID, "s;1")
+            .put(&base::ORIGIN_HOST, "client.example.org")
+            .put(&base::ORIGIN_REALM, "example.org")
+            .put(&base::DESTINATION_REALM, "example.org")
+            .put(
+                &base::ACCOUNTING_RECORD_TYPE,
+                base::AccountingRecordType::EventRecord,
+            );
+        b.finish().unwrap().len()
+    };
+    let acr = |c: CommandCode| c == CommandCode::ACCOUNTING;
+    let error = match r.handle_message_one_pass(t0, &req[..n], &base::Base, acr) {
+        Incoming::Request { message, duplicate } => {
+            assert!(!message.is_validated() && !duplicate);
+            message
+                .validate_command(&base::ACR, &base::Base, &crate::ParseConfig::DEFAULT)
+                .unwrap_err()
+        }
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(error.result_code().0, 5005);
+    assert!(r.transmit().is_empty());
+    r.reject_request(&req[..n], error, &base::Base);
+    let answer = Message::parse_with(r.transmit(), &base::Base).unwrap();
+    assert_eq!(answer.get(&base::RESULT_CODE).unwrap(), Some(5005));
+    assert_eq!(answer.end_to_end(), 1);
+    assert_eq!(r.stats().rejected_requests, 1);
+    let len = r.transmit().len();
+    r.transmitted(len);
+    // Without the one-pass predicate the peer validates and answers itself.
+    match r.handle_message(t0, &req[..n], &base::Base) {
+        Incoming::Rejected(e) => assert_eq!(e.result_code().0, 5005),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(r.stats().rejected_requests, 2);
+}
