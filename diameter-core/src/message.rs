@@ -547,17 +547,27 @@ enum Required {
     AnswerMessage,
 }
 
-/// The flag rules of `info` and, in strict mode, the reserved bits: `false`
-/// means 3009, built by the caller (out of the hot loop).
+/// The flag rules of `info` and the reserved bits of `reserved` (the
+/// reserved bits in strict mode, 0 otherwise, see [`reserved_mask`]):
+/// `false` means 3009, built by the caller (out of the hot loop).
 // Inlined on hosts for speed; on bare metal (flash) the compiler decides.
 #[cfg_attr(not(target_os = "none"), inline(always))]
-fn flags_ok(avp: &Avp<'_>, info: Option<&AvpInfo>, config: &ParseConfig) -> bool {
-    let reserved = config.strict_reserved_bits & (avp.flags().0 & crate::AvpFlags::RESERVED.0 != 0);
-    let rules = match info {
-        Some(info) => info.flags.accepts(avp.flags()),
-        None => true,
+fn flags_ok(avp: &Avp<'_>, info: Option<&AvpInfo>, reserved: u8) -> bool {
+    let (mask, want) = match info {
+        Some(info) => info.flags.mask_want(),
+        None => (0, 0),
     };
-    !reserved & rules
+    avp.flags().0 & (mask | reserved) == want
+}
+
+/// The AVP flag bits that must be clear whatever the AVP: the reserved
+/// ones when `config` is strict (RFC 6733 §4.1), none otherwise.
+#[inline(always)]
+fn reserved_mask(config: &ParseConfig) -> u8 {
+    match config.strict_reserved_bits {
+        true => crate::AvpFlags::RESERVED.0,
+        false => 0,
+    }
 }
 
 /// The error of `kind` about the AVP at message offset `offset` of `set`,
@@ -650,6 +660,7 @@ where
     R: FnMut(&Avp<'a>) -> Result<(), Error>,
 {
     let rules = grammar.rules;
+    let reserved = reserved_mask(config);
     // Rules seen at least once (bit i for rules[i]): with `[x]`, `{x}`,
     // `*[x]` and `1*{x}` (every grammar of the RFCs) that is all a count
     // has to say; a grammar with other bounds is counted afterwards.
@@ -667,7 +678,7 @@ where
         pos += 1;
         let info = dict.avp(avp.code(), avp.vendor());
         let rule = find_rule(grammar, avp.code(), avp.vendor(), cursor);
-        if !flags_ok(&avp, info, config) {
+        if !flags_ok(&avp, info, reserved) {
             return Err(fail(&avp, ErrorKind::InvalidAvpBits));
         }
         match info {

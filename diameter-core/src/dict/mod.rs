@@ -118,29 +118,45 @@ impl FlagRules {
     // Inlined on hosts for speed; on bare metal (flash) the compiler decides.
     #[cfg_attr(not(target_os = "none"), inline(always))]
     pub const fn accepts(&self, flags: AvpFlags) -> bool {
-        // Branch-free: this runs for every AVP received. Bit
-        // `4 * (3 * m + v) + 2 * M + V` of `BAD` is set when the rules
-        // (numbered as declared: Must 0, May 1, MustNot 2) reject the M and
-        // V bits: V must but clear, V must not but set, M must not but set.
-        // A missing M bit where it must be set is accepted (lenient).
-        const BAD: u64 = {
-            let mut t = 0u64;
+        let (mask, want) = self.mask_want();
+        flags.0 & mask == want
+    }
+
+    /// The bits [`FlagRules::accepts`] looks at and the values they must
+    /// have: `flags & mask == want`. From a table of the nine (M, V) rule
+    /// pairs (rules numbered as declared: Must 0, May 1, MustNot 2), so
+    /// that the check of every received AVP is a load, an AND and a
+    /// compare.
+    #[cfg_attr(not(target_os = "none"), inline(always))]
+    pub(crate) const fn mask_want(&self) -> (u8, u8) {
+        const M: u8 = AvpFlags::MANDATORY.0;
+        const V: u8 = AvpFlags::VENDOR.0;
+        // [mask, want] for 3 * m + v.
+        const TABLE: [[u8; 2]; 9] = {
+            let mut t = [[0u8; 2]; 9];
             let mut i = 0;
-            while i < 36 {
-                let (rules, m_set, v_set) = (i / 4, i & 2 != 0, i & 1 != 0);
-                let (m, v) = (rules / 3, rules % 3);
-                let bad_v = (v == 0 && !v_set) || (v == 2 && v_set);
-                let bad_m = m == 2 && m_set;
-                if bad_v || bad_m {
-                    t |= 1 << i;
+            while i < 9 {
+                let (m, v) = (i / 3, i % 3);
+                // V must: set; V must not: clear; M must not: clear (a
+                // missing M bit where it must be set is accepted).
+                let mut mask = 0;
+                let mut want = 0;
+                if v == 0 {
+                    mask |= V;
+                    want |= V;
+                } else if v == 2 {
+                    mask |= V;
                 }
+                if m == 2 {
+                    mask |= M;
+                }
+                t[i] = [mask, want];
                 i += 1;
             }
             t
         };
-        let bits = ((flags.0 >> 6) & 1) << 1 | (flags.0 >> 7);
-        let at = 4 * (3 * self.m as u32 + self.v as u32) + bits as u32;
-        BAD >> at & 1 == 0
+        let [mask, want] = TABLE[(3 * self.m as u8 + self.v as u8) as usize];
+        (mask, want)
     }
 }
 
