@@ -672,10 +672,7 @@ where
     // so that the AVP need not be kept in memory on the way.
     let fail = |avp: &Avp<'_>, kind| avp_error(&set, avp.offset(), kind);
     let mut iter = set.iter();
-    let mut pos = 0usize;
     while let Some(avp) = iter.next_avp() {
-        let at = pos;
-        pos += 1;
         let info = dict.avp(avp.code(), avp.vendor());
         let rule = find_rule(grammar, avp.code(), avp.vendor(), cursor);
         if !flags_ok(&avp, info, reserved) {
@@ -712,7 +709,7 @@ where
                     return Err(fail(&avp, ErrorKind::TooManyAvps));
                 }
                 seen |= bit;
-                if r.kind == RuleKind::Fixed && i != at {
+                if r.kind == RuleKind::Fixed && !at_position(&set, avp.offset(), i) {
                     return Err(fail(&avp, ErrorKind::AvpNotAllowed));
                 }
             }
@@ -730,6 +727,28 @@ where
         return Ok(());
     }
     missing_of_seen(rules, dict, required, seen)
+}
+
+/// Whether the AVP at message offset `offset` is the AVP number `index`
+/// (from 0) of `set`: where a fixed rule (`< x >`, fixed rules come first)
+/// puts its AVP. The first AVP is known by its offset; a later one (no
+/// grammar of the RFCs has a second fixed rule) by counting the AVPs before
+/// it, out of line, so that the walk keeps no position counter.
+#[inline(always)]
+fn at_position(set: &AvpSet<'_>, offset: usize, index: usize) -> bool {
+    match index {
+        0 => offset == set.base as usize,
+        _ => position_of(set, offset) == Some(index),
+    }
+}
+
+/// The number of AVPs of `set` before the one at message offset `offset`.
+#[cold]
+#[inline(never)]
+fn position_of(set: &AvpSet<'_>, offset: usize) -> Option<usize> {
+    set.iter()
+        .map_while(Result::ok)
+        .position(|avp| avp.offset() == offset)
 }
 
 /// [`first_missing`] with the counts of a set of seen bits (cold; `seen` by
@@ -996,5 +1015,45 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A fixed rule's AVP must be at the rule's place (`< x >`, RFC 6733
+    /// §3.2): the first by its offset, a later one by the AVPs before it
+    /// (unknown ones included).
+    #[test]
+    fn fixed_rules_hold_their_place() {
+        static RULES: [Rule; 3] = [
+            Rule::fixed(&base::SESSION_ID),
+            Rule::fixed(&base::ORIGIN_HOST),
+            Rule::optional(&base::ORIGIN_REALM),
+        ];
+        static GRAMMAR: Grammar = Grammar::open(&RULES);
+        // 263 Session-Id, 264 Origin-Host, 296 Origin-Realm, 9999 unknown.
+        let check = |codes: &[u32]| {
+            let mut buf = [0u8; 256];
+            let mut b = MessageBuilder::new(
+                &mut buf,
+                HeaderRepr::request(CommandCode::DEVICE_WATCHDOG, ApplicationId::COMMON, 1, 2),
+            );
+            for &c in codes {
+                match c {
+                    263 => b.put(&base::SESSION_ID, "s;1"),
+                    264 => b.put(&base::ORIGIN_HOST, "a.example"),
+                    296 => b.put(&base::ORIGIN_REALM, "example"),
+                    _ => b.put_raw(c, None, crate::AvpFlags::NONE, b"x"),
+                };
+            }
+            let bytes = b.finish().unwrap().to_vec();
+            let m = Message::new_checked(&bytes).unwrap();
+            validate_set(m.avps(), &GRAMMAR, &base::Base, &ParseConfig::DEFAULT, 0)
+                .map_err(|e| (e.kind(), e.avp().map(|a| a.code)))
+        };
+        let not_allowed = |code| Err((ErrorKind::AvpNotAllowed, Some(code)));
+        assert_eq!(check(&[263, 264, 296]), Ok(()));
+        assert_eq!(check(&[263, 264, 9999, 296]), Ok(()));
+        assert_eq!(check(&[263, 296, 264]), not_allowed(264));
+        assert_eq!(check(&[264, 263]), not_allowed(264));
+        assert_eq!(check(&[263, 9999, 264]), not_allowed(264));
+        assert_eq!(check(&[9999, 263, 264]), not_allowed(263));
     }
 }
