@@ -116,28 +116,9 @@ fn ccr_update_for_an_unknown_session_gets_5002() {
         1,
     );
     let len = ccr.encode(CcrRepr::header(0, 0), &mut buf).unwrap().len();
-    let route = Route {
-        application: ApplicationId::CREDIT_CONTROL,
-        realm: fixtures::REALM,
-        host: None,
-        host_only: false,
-    };
-    let now = net.now();
-    let p = net
-        .node::<C>(client)
-        .send_request(
-            now,
-            &route,
-            &mut buf[..len],
-            9,
-            now + Duration::from_secs(5),
-        )
-        .unwrap();
-    net.write(client, p, &buf[..len]);
-    net.run_for(Duration::from_millis(10));
-    let answers = answers_to(&net, client, 9);
-    assert_eq!(answers.len(), 1);
-    let m = Message::parse_with(&answers[0], &CreditControl).unwrap();
+    let cc = ApplicationId::CREDIT_CONTROL;
+    let answer = exchange(&mut net, client, cc, &mut buf[..len], 9);
+    let m = Message::parse_with(&answer, &CreditControl).unwrap();
     let cca = Cca::decode(&m).unwrap();
     assert_eq!(cca.result_code, ResultCode::UNKNOWN_SESSION_ID);
     assert!(!cca.is_protocol_error());

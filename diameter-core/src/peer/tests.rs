@@ -49,6 +49,21 @@ fn events<const P: usize>(now: Instant, p: &mut Peer<P>) -> Vec<Event> {
     core::iter::from_fn(|| p.poll_event(now)).collect()
 }
 
+/// An initiator and a responder, connected, capabilities exchanged, their
+/// events drained: both open.
+fn open_pair<const P: usize>(t0: Instant) -> (Peer<P>, Peer<P>) {
+    let mut i: Peer<P> = Peer::new(cfg("client.example.org"), Role::Initiator, t0);
+    let mut r: Peer<P> = Peer::new(cfg("server.example.org"), Role::Responder, t0);
+    i.start(t0);
+    let _ = events(t0, &mut i);
+    i.handle_connected(t0);
+    r.handle_connected(t0);
+    pump(t0, &mut i, &mut r);
+    pump(t0, &mut r, &mut i);
+    let _ = (events(t0, &mut i), events(t0, &mut r));
+    (i, r)
+}
+
 #[test]
 fn cer_cea_dwr_dpr() {
     let ci = cfg("client.example.org");
@@ -116,18 +131,8 @@ fn cer_on_open_connection_gets_a_cea() {
 
 #[test]
 fn requests_answers_timeouts_backpressure_handback() {
-    let ci = cfg("client.example.org");
-    let cr = cfg("server.example.org");
     let t0 = Instant::ZERO;
-    let mut i: Peer<2> = Peer::new(ci, Role::Initiator, t0);
-    let mut r: Peer<2> = Peer::new(cr, Role::Responder, t0);
-    i.start(t0);
-    let _ = events(t0, &mut i);
-    i.handle_connected(t0);
-    r.handle_connected(t0);
-    pump(t0, &mut i, &mut r);
-    pump(t0, &mut r, &mut i);
-    let _ = (events(t0, &mut i), events(t0, &mut r));
+    let (mut i, mut r) = open_pair::<2>(t0);
     // an ACR-like request on app 3 (STR grammar is simplest: use ASR? use DWR-shaped app msg)
     let mut req = [0u8; 128];
     let n = {
@@ -278,15 +283,7 @@ fn reset_is_new_in_place() {
 #[test]
 fn one_pass_requests_are_handed_over_unvalidated() {
     let t0 = Instant::ZERO;
-    let mut i: Peer<4> = Peer::new(cfg("client.example.org"), Role::Initiator, t0);
-    let mut r: Peer<4> = Peer::new(cfg("server.example.org"), Role::Responder, t0);
-    i.start(t0);
-    let _ = events(t0, &mut i);
-    i.handle_connected(t0);
-    r.handle_connected(t0);
-    pump(t0, &mut i, &mut r);
-    pump(t0, &mut r, &mut i);
-    let _ = (events(t0, &mut i), events(t0, &mut r));
+    let (_, mut r) = open_pair::<4>(t0);
     // An ACR without Accounting-Record-Number (5005 once validated).
     let mut req = [0u8; 128];
     let n = {
