@@ -420,24 +420,13 @@ fn a_client_that_never_reports_gets_an_asr() {
         )
     };
     let len = ccr.encode(CcrRepr::header(0, 0), &mut buf).unwrap().len();
-    let route = Route {
-        application: ApplicationId::CREDIT_CONTROL,
-        realm: fixtures::REALM,
-        host: None,
-        host_only: false,
-    };
-    let now = net.now();
-    let p = net
-        .node::<C>(client)
-        .send_request(
-            now,
-            &route,
-            &mut buf[..len],
-            21,
-            now + Duration::from_secs(5),
-        )
-        .unwrap();
-    net.write(client, p, &buf[..len]);
+    send(
+        &mut net,
+        client,
+        ApplicationId::CREDIT_CONTROL,
+        &mut buf[..len],
+        21,
+    );
     let t0 = net.now();
     net.run_for(Duration::from_secs(300));
     let asr: Vec<_> = net
@@ -549,15 +538,9 @@ fn an_application_request_handed_back_goes_again_with_t_and_its_end_to_end() {
     assert_eq!(result_of(&answers[0]), Some(5002));
 }
 
-/// Send `bytes` (a request of `app`) from the client to the server and
-/// return the one answer.
-fn exchange(
-    net: &mut Net,
-    client: NodeId,
-    app: ApplicationId,
-    bytes: &mut [u8],
-    token: u64,
-) -> Vec<u8> {
+/// Send `bytes` (a request of `app`, answer token `token`) from the
+/// client towards the server.
+fn send(net: &mut Net, client: NodeId, app: ApplicationId, bytes: &mut [u8], token: u64) {
     let route = Route {
         application: app,
         realm: fixtures::REALM,
@@ -570,6 +553,17 @@ fn exchange(
         .send_request(now, &route, bytes, token, now + Duration::from_secs(5))
         .unwrap();
     net.write(client, p, bytes);
+}
+
+/// [`send`], then the one answer 10 ms later.
+fn exchange(
+    net: &mut Net,
+    client: NodeId,
+    app: ApplicationId,
+    bytes: &mut [u8],
+    token: u64,
+) -> Vec<u8> {
+    send(net, client, app, bytes, token);
     net.run_for(Duration::from_millis(10));
     let mut answers = answers_to(net, client, token);
     assert_eq!(answers.len(), 1);

@@ -49,6 +49,30 @@ fn events<const P: usize>(now: Instant, p: &mut Peer<P>) -> Vec<Event> {
     core::iter::from_fn(|| p.poll_event(now)).collect()
 }
 
+/// An ACR EVENT_RECORD (application 3) with End-to-End `e2e` into `buf`,
+/// with or without its required Accounting-Record-Number; its length.
+fn acr_event(buf: &mut [u8], e2e: u32, with_number: bool) -> usize {
+    let head = HeaderRepr::request(
+        CommandCode::ACCOUNTING,
+        ApplicationId::BASE_ACCOUNTING,
+        0,
+        e2e,
+    );
+    let mut b = MessageBuilder::new(buf, head.proxiable(true));
+    b.put(&base::SESSION_ID, "s;1")
+        .put(&base::ORIGIN_HOST, "client.example.org")
+        .put(&base::ORIGIN_REALM, "example.org")
+        .put(&base::DESTINATION_REALM, "example.org")
+        .put(
+            &base::ACCOUNTING_RECORD_TYPE,
+            base::AccountingRecordType::EventRecord,
+        );
+    if with_number {
+        b.put(&base::ACCOUNTING_RECORD_NUMBER, 0);
+    }
+    b.finish().unwrap().len()
+}
+
 /// An initiator and a responder, connected, capabilities exchanged, their
 /// events drained: both open.
 fn open_pair<const P: usize>(t0: Instant) -> (Peer<P>, Peer<P>) {
@@ -133,30 +157,9 @@ fn cer_on_open_connection_gets_a_cea() {
 fn requests_answers_timeouts_backpressure_handback() {
     let t0 = Instant::ZERO;
     let (mut i, mut r) = open_pair::<2>(t0);
-    // an ACR-like request on app 3 (STR grammar is simplest: use ASR? use DWR-shaped app msg)
+    // an application request: an ACR on app 3
     let mut req = [0u8; 128];
-    let n = {
-        let mut b = MessageBuilder::new(
-            &mut req,
-            HeaderRepr::request(
-                CommandCode::ACCOUNTING,
-                ApplicationId::BASE_ACCOUNTING,
-                0,
-                0,
-            )
-            .proxiable(true),
-        );
-        b.put(&base::SESSION_ID, "s;1")
-            .put(&base::ORIGIN_HOST, "client.example.org")
-            .put(&base::ORIGIN_REALM, "example.org")
-            .put(&base::DESTINATION_REALM, "example.org")
-            .put(
-                &base::ACCOUNTING_RECORD_TYPE,
-                base::AccountingRecordType::EventRecord,
-            )
-            .put(&base::ACCOUNTING_RECORD_NUMBER, 0);
-        b.finish().unwrap().len()
-    };
+    let n = acr_event(&mut req, 0, true);
     let mut r1 = req;
     let hbh = i
         .send_request(t0, &mut r1[..n], 11, Instant::from_secs(10))
@@ -286,24 +289,7 @@ fn one_pass_requests_are_handed_over_unvalidated() {
     let (_, mut r) = open_pair::<4>(t0);
     // An ACR without Accounting-Record-Number (5005 once validated).
     let mut req = [0u8; 128];
-    let n = {
-        let head = HeaderRepr::request(
-            CommandCode::ACCOUNTING,
-            ApplicationId::BASE_ACCOUNTING,
-            1,
-            1,
-        );
-        let mut b = MessageBuilder::new(&mut req, head.proxiable(true));
-        b.put(&base::SESSION_ID, "s;1")
-            .put(&base::ORIGIN_HOST, "client.example.org")
-            .put(&base::ORIGIN_REALM, "example.org")
-            .put(&base::DESTINATION_REALM, "example.org")
-            .put(
-                &base::ACCOUNTING_RECORD_TYPE,
-                base::AccountingRecordType::EventRecord,
-            );
-        b.finish().unwrap().len()
-    };
+    let n = acr_event(&mut req, 1, false);
     let acr = |c: CommandCode| c == CommandCode::ACCOUNTING;
     let error = match r.handle_message_one_pass(t0, &req[..n], &base::Base, acr) {
         Incoming::Request { message, duplicate } => {
