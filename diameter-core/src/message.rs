@@ -1056,4 +1056,39 @@ mod tests {
         assert_eq!(check(&[263, 9999, 264]), not_allowed(264));
         assert_eq!(check(&[9999, 263, 264]), not_allowed(263));
     }
+
+    /// The validator's flag check: a reserved bit is 3009 in strict mode
+    /// on a known and on an unknown AVP and passes in lenient mode; the
+    /// flag rules hold in both (RFC 6733 §4.1).
+    #[test]
+    fn validation_checks_flags_and_reserved_bits() {
+        let check = |flags: u8, code: u32, strict: bool| {
+            let mut buf = [0u8; 128];
+            let mut b = MessageBuilder::new(
+                &mut buf,
+                HeaderRepr::request(CommandCode::DEVICE_WATCHDOG, ApplicationId::COMMON, 1, 2),
+            );
+            b.put(&base::ORIGIN_HOST, "a.example");
+            b.put(&base::ORIGIN_REALM, "example");
+            b.put_raw(code, None, crate::AvpFlags(flags), &[0, 0, 0, 1]);
+            let bytes = b.finish().unwrap().to_vec();
+            let config = ParseConfig {
+                strict_reserved_bits: strict,
+                ..ParseConfig::DEFAULT
+            };
+            Message::new_checked(&bytes)
+                .unwrap()
+                .validated_with_config(&base::Base, &config)
+                .map(|_| ())
+                .map_err(|e| e.kind())
+        };
+        let bits = Err(ErrorKind::InvalidAvpBits);
+        // 278 Origin-State-Id: M must, V and P must not. 9999: unknown.
+        assert_eq!(check(0x40, 278, true), Ok(()));
+        assert_eq!(check(0x41, 278, true), bits);
+        assert_eq!(check(0x41, 278, false), Ok(()));
+        assert_eq!(check(0x01, 9999, true), bits);
+        assert_eq!(check(0x01, 9999, false), Ok(()));
+        assert_eq!(check(0x00, 278, true), Ok(()), "a missing M is accepted");
+    }
 }
