@@ -189,7 +189,9 @@ pub enum Incoming<'a> {
     /// An application request for the caller to answer.
     Request {
         /// The request, validated against the dictionary
-        /// ([`Message::is_validated`]).
+        /// ([`Message::is_validated`]); only its header is checked when
+        /// [`Peer::handle_message_one_pass`] was asked to leave it to the
+        /// caller's one-pass read.
         message: Message<'a>,
         /// It carries the T flag and matches a request seen within the
         /// duplicate window (§6.5): answer it from your cache if you have one.
