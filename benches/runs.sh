@@ -39,7 +39,7 @@ awk -F'\t' -v n="$n" '
   { v[$2, $3, $1] = $4; rows[$2, $3] = 1; groups[$2] = 1 }
   END {
     ng = split("decode_ccr-i decode_cca-i decode_acr-start decode_ccr-u-large encode_ccr-i encode_cca-i encode_acr-start encode_ccr-u-large", gs, " ")
-    nr = split("memcpy tight_walk bare_walk ours_parse_only ours_full_decode ours_eager_decode ours_check_validate ours_server_ccr ours_parse_validate diameter_crate_decode ours_encode diameter_crate_encode", rs, " ")
+    nr = split("memcpy tight_walk bare_walk ours_parse_only ours_full_decode ours_eager_decode ours_check_validate ours_server_ccr ours_server_acr ours_parse_validate diameter_crate_decode ours_encode diameter_crate_encode", rs, " ")
     for (gi = 1; gi <= ng; gi++) {
       g = gs[gi]; if (!(g in groups)) continue
       print "#### " g " (" n " runs)"

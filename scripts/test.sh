@@ -135,6 +135,7 @@ step "codec bench count mode runs every row once (numbers: scripts/codec-instruc
 for row in tight_walk bare_walk ours_parse_only ours_check_validate ours_parse_validate ours_full_decode ours_server_ccr ours_encode; do
   CODEC_BENCH_OPS=$row:ccr-u-large:1 cargo bench -p diameter-benches --bench codec --quiet >/dev/null
 done
+CODEC_BENCH_OPS=ours_server_acr:acr-start:1 cargo bench -p diameter-benches --bench codec --quiet >/dev/null
 step "session bench rows run (100 calls each, their asserts checked; numbers: scripts/session-instructions.sh)"
 for row in machines endpoints; do
   SESSION_BENCH_CALLS=$row:100 cargo bench -p diameter-benches --bench session --quiet

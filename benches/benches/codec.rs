@@ -411,6 +411,11 @@ fn codec(c: &mut Criterion) {
                 bn.iter(|| b::server_ccr(black_box(bytes)).unwrap())
             });
         }
+        if i.name.starts_with("acr") {
+            g.bench_function("ours_server_acr", |bn| {
+                bn.iter(|| b::server_acr(black_box(bytes)).unwrap())
+            });
+        }
         g.bench_function("ours_eager_decode", |bn| {
             bn.iter(|| b::eager_decode(black_box(bytes)).unwrap())
         });
@@ -485,6 +490,9 @@ fn count_mode(spec: &str) {
             }
             "ours_server_ccr" => {
                 black_box(b::server_ccr(black_box(bytes)).unwrap());
+            }
+            "ours_server_acr" => {
+                black_box(b::server_acr(black_box(bytes)).unwrap());
             }
             "ours_encode" => {
                 black_box(b::encode(black_box(&input.values), &mut buf).unwrap());

@@ -210,6 +210,31 @@ pub fn server_ccr(stream: &[u8]) -> Result<u64, Error> {
     Ok(acc.sum)
 }
 
+/// The accounting server's receive path of an ACR up to the point where
+/// the record can be stored, as [`server_ccr`] for a CCR: the framer, the
+/// header check, and [`diameter_cc::msg::Acr::decode`] validating and
+/// reading in one walk (what the endpoint's accounting server does), the
+/// fields a record store keys on folded into a checksum.
+#[inline]
+pub fn server_acr(stream: &[u8]) -> Result<u64, Error> {
+    let len = match diameter_core::Framer::default().check(stream)? {
+        diameter_core::Frame::Complete(len) => len,
+        diameter_core::Frame::Partial { .. } => {
+            return Err(Error::new(ErrorKind::InvalidMessageLength))
+        }
+    };
+    let bytes = stream.get(..len).unwrap_or_default();
+    let msg = Message::new_checked(bytes)?;
+    let acr = diameter_cc::msg::Acr::decode(&msg)?;
+    let mut acc = Acc::default();
+    acc.add(acr.session_id.len() as u64);
+    acc.add(diameter_core::types::Enumeration::to_i32(acr.accounting_record_type) as u64);
+    acc.add(u64::from(acr.accounting_record_number));
+    acc.add(acr.user_name.map_or(0, |u| u.len() as u64));
+    acc.add(acr.acct_interim_interval.map_or(0, u64::from));
+    Ok(acc.sum)
+}
+
 /// The full decode we advertise, in one pass: [`Message::new_checked`]
 /// checks the header, then every AVP is visited depth first with
 /// [`AvpSet::walk`] (which checks each AVP header: length, vendor, padding,

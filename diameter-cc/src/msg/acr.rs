@@ -105,6 +105,97 @@ pub struct Acr<'a> {
     pub sip_call_ms_duration: Option<u32>,
 }
 
+/// The fields of an ACR as its AVPs are read (see [`Acr::decode`]): a
+/// struct with an inlined method rather than a closure, which the
+/// validation walk would call out of line.
+#[derive(Default)]
+struct Fields<'a> {
+    session_id: Option<&'a str>,
+    origin_host: Option<&'a str>,
+    origin_realm: Option<&'a str>,
+    destination_realm: Option<&'a str>,
+    accounting_record_type: Option<AccountingRecordType>,
+    accounting_record_number: Option<u32>,
+    acct_application_id: Option<u32>,
+    user_name: Option<&'a str>,
+    destination_host: Option<&'a str>,
+    acct_session_id: Option<&'a [u8]>,
+    acct_multi_session_id: Option<&'a str>,
+    accounting_sub_session_id: Option<u64>,
+    acct_interim_interval: Option<u32>,
+    origin_state_id: Option<u32>,
+    event_timestamp: Option<Timestamp>,
+    service_type: Option<ServiceType>,
+    sip_method: Option<SipMethod>,
+    sip_response_code: Option<u32>,
+    sip_from_tag: Option<&'a str>,
+    sip_to_tag: Option<&'a str>,
+    sip_call_duration: Option<u32>,
+    sip_call_setuptime: Option<u32>,
+    sip_call_created: Option<u32>,
+    sip_call_ms_duration: Option<u32>,
+}
+
+impl<'a> Fields<'a> {
+    /// Read one top-level AVP: the first of each field's AVPs is kept.
+    #[inline(always)]
+    fn read(&mut self, avp: &Avp<'a>) -> Result<(), Error> {
+        let Fields {
+            session_id,
+            origin_host,
+            origin_realm,
+            destination_realm,
+            accounting_record_type,
+            accounting_record_number,
+            acct_application_id,
+            user_name,
+            destination_host,
+            acct_session_id,
+            acct_multi_session_id,
+            accounting_sub_session_id,
+            acct_interim_interval,
+            origin_state_id,
+            event_timestamp,
+            service_type,
+            sip_method,
+            sip_response_code,
+            sip_from_tag,
+            sip_to_tag,
+            sip_call_duration,
+            sip_call_setuptime,
+            sip_call_created,
+            sip_call_ms_duration,
+        } = self;
+        scan!(@exit return Ok(()); avp;
+            session_id = base::SESSION_ID,
+            origin_host = base::ORIGIN_HOST,
+            origin_realm = base::ORIGIN_REALM,
+            destination_realm = base::DESTINATION_REALM,
+            accounting_record_type = base::ACCOUNTING_RECORD_TYPE,
+            accounting_record_number = base::ACCOUNTING_RECORD_NUMBER,
+            acct_application_id = base::ACCT_APPLICATION_ID,
+            user_name = base::USER_NAME,
+            destination_host = base::DESTINATION_HOST,
+            acct_session_id = base::ACCT_SESSION_ID,
+            acct_multi_session_id = base::ACCT_MULTI_SESSION_ID,
+            accounting_sub_session_id = base::ACCOUNTING_SUB_SESSION_ID,
+            acct_interim_interval = base::ACCT_INTERIM_INTERVAL,
+            origin_state_id = base::ORIGIN_STATE_ID,
+            event_timestamp = base::EVENT_TIMESTAMP,
+            service_type = sip::SERVICE_TYPE,
+            sip_method = sip::SIP_METHOD,
+            sip_response_code = sip::SIP_RESPONSE_CODE,
+            sip_from_tag = sip::SIP_FROM_TAG,
+            sip_to_tag = sip::SIP_TO_TAG,
+            sip_call_duration = sip::SIP_CALL_DURATION,
+            sip_call_setuptime = sip::SIP_CALL_SETUPTIME,
+            sip_call_created = sip::SIP_CALL_CREATED,
+            sip_call_ms_duration = sip::SIP_CALL_MS_DURATION;
+        );
+        Ok(())
+    }
+}
+
 impl<'a> Acr<'a> {
     /// Check that `msg` is an ACR (Command-Code 271, R bit), validate it
     /// against RFC 6733 §9.7.1 ([`base::ACR`]) with the
@@ -142,60 +233,8 @@ impl<'a> Acr<'a> {
     /// ```
     pub fn decode_with_config(msg: &Message<'a>, config: &ParseConfig) -> Result<Acr<'a>, Error> {
         let validated = check_header(msg, &base::ACR, None)?;
-        let mut session_id = None;
-        let mut origin_host = None;
-        let mut origin_realm = None;
-        let mut destination_realm = None;
-        let mut accounting_record_type = None;
-        let mut accounting_record_number = None;
-        let mut acct_application_id = None;
-        let mut user_name = None;
-        let mut destination_host = None;
-        let mut acct_session_id = None;
-        let mut acct_multi_session_id = None;
-        let mut accounting_sub_session_id = None;
-        let mut acct_interim_interval = None;
-        let mut origin_state_id = None;
-        let mut event_timestamp = None;
-        let mut service_type = None;
-        let mut sip_method = None;
-        let mut sip_response_code = None;
-        let mut sip_from_tag = None;
-        let mut sip_to_tag = None;
-        let mut sip_call_duration = None;
-        let mut sip_call_setuptime = None;
-        let mut sip_call_created = None;
-        let mut sip_call_ms_duration = None;
-        // One top-level AVP: the first of each field's AVPs is kept.
-        let mut read = |avp: &Avp<'a>| -> Result<(), Error> {
-            scan!(@exit return Ok(()); avp;
-                session_id = base::SESSION_ID,
-                origin_host = base::ORIGIN_HOST,
-                origin_realm = base::ORIGIN_REALM,
-                destination_realm = base::DESTINATION_REALM,
-                accounting_record_type = base::ACCOUNTING_RECORD_TYPE,
-                accounting_record_number = base::ACCOUNTING_RECORD_NUMBER,
-                acct_application_id = base::ACCT_APPLICATION_ID,
-                user_name = base::USER_NAME,
-                destination_host = base::DESTINATION_HOST,
-                acct_session_id = base::ACCT_SESSION_ID,
-                acct_multi_session_id = base::ACCT_MULTI_SESSION_ID,
-                accounting_sub_session_id = base::ACCOUNTING_SUB_SESSION_ID,
-                acct_interim_interval = base::ACCT_INTERIM_INTERVAL,
-                origin_state_id = base::ORIGIN_STATE_ID,
-                event_timestamp = base::EVENT_TIMESTAMP,
-                service_type = sip::SERVICE_TYPE,
-                sip_method = sip::SIP_METHOD,
-                sip_response_code = sip::SIP_RESPONSE_CODE,
-                sip_from_tag = sip::SIP_FROM_TAG,
-                sip_to_tag = sip::SIP_TO_TAG,
-                sip_call_duration = sip::SIP_CALL_DURATION,
-                sip_call_setuptime = sip::SIP_CALL_SETUPTIME,
-                sip_call_created = sip::SIP_CALL_CREATED,
-                sip_call_ms_duration = sip::SIP_CALL_MS_DURATION;
-            );
-            Ok(())
-        };
+        let mut fields = Fields::default();
+        let mut read = |avp: &Avp<'a>| fields.read(avp);
         // One walk: a message the peer machine validated is only read; any
         // other is validated and read in the same pass.
         if validated {
@@ -205,8 +244,34 @@ impl<'a> Acr<'a> {
             }
             avps.finish()?;
         } else {
-            msg.validate_command_reading(&base::ACR, &crate::CreditControl, config, &mut read)?;
+            msg.validate_command_reading(&base::ACR, &crate::CreditControl, config, read)?;
         }
+        let Fields {
+            session_id,
+            origin_host,
+            origin_realm,
+            destination_realm,
+            accounting_record_type,
+            accounting_record_number,
+            acct_application_id,
+            user_name,
+            destination_host,
+            acct_session_id,
+            acct_multi_session_id,
+            accounting_sub_session_id,
+            acct_interim_interval,
+            origin_state_id,
+            event_timestamp,
+            service_type,
+            sip_method,
+            sip_response_code,
+            sip_from_tag,
+            sip_to_tag,
+            sip_call_duration,
+            sip_call_setuptime,
+            sip_call_created,
+            sip_call_ms_duration,
+        } = fields;
         Ok(Acr {
             message: *msg,
             session_id: required(session_id, &base::SESSION_ID)?,
