@@ -7,7 +7,7 @@ use diameter_core::{
     ParseConfig, ResultCode,
 };
 
-use super::{check_header, required, scan, AcaRepr};
+use super::{read_avps, required, scan, AcaRepr};
 use crate::dict::base::{self, AccountingRecordType};
 use crate::dict::sip::{self, ServiceType, SipMethod};
 
@@ -232,78 +232,40 @@ impl<'a> Acr<'a> {
     /// assert!(Acr::decode_with_config(&msg, &ParseConfig::DEFAULT).is_ok());
     /// ```
     pub fn decode_with_config(msg: &Message<'a>, config: &ParseConfig) -> Result<Acr<'a>, Error> {
-        let validated = check_header(msg, &base::ACR, None)?;
         let mut fields = Fields::default();
-        let mut read = |avp: &Avp<'a>| fields.read(avp);
-        // One walk: a message the peer machine validated is only read; any
-        // other is validated and read in the same pass.
-        if validated {
-            let mut avps = msg.iter();
-            while let Some(avp) = avps.next_avp() {
-                read(&avp)?;
-            }
-            avps.finish()?;
-        } else {
-            msg.validate_command_reading(&base::ACR, &crate::CreditControl, config, read)?;
-        }
-        let Fields {
-            session_id,
-            origin_host,
-            origin_realm,
-            destination_realm,
-            accounting_record_type,
-            accounting_record_number,
-            acct_application_id,
-            user_name,
-            destination_host,
-            acct_session_id,
-            acct_multi_session_id,
-            accounting_sub_session_id,
-            acct_interim_interval,
-            origin_state_id,
-            event_timestamp,
-            service_type,
-            sip_method,
-            sip_response_code,
-            sip_from_tag,
-            sip_to_tag,
-            sip_call_duration,
-            sip_call_setuptime,
-            sip_call_created,
-            sip_call_ms_duration,
-        } = fields;
+        read_avps(msg, &base::ACR, None, config, |avp| fields.read(avp))?;
         Ok(Acr {
             message: *msg,
-            session_id: required(session_id, &base::SESSION_ID)?,
-            origin_host: required(origin_host, &base::ORIGIN_HOST)?,
-            origin_realm: required(origin_realm, &base::ORIGIN_REALM)?,
-            destination_realm: required(destination_realm, &base::DESTINATION_REALM)?,
+            session_id: required(fields.session_id, &base::SESSION_ID)?,
+            origin_host: required(fields.origin_host, &base::ORIGIN_HOST)?,
+            origin_realm: required(fields.origin_realm, &base::ORIGIN_REALM)?,
+            destination_realm: required(fields.destination_realm, &base::DESTINATION_REALM)?,
             accounting_record_type: required(
-                accounting_record_type,
+                fields.accounting_record_type,
                 &base::ACCOUNTING_RECORD_TYPE,
             )?,
             accounting_record_number: required(
-                accounting_record_number,
+                fields.accounting_record_number,
                 &base::ACCOUNTING_RECORD_NUMBER,
             )?,
-            acct_application_id,
-            user_name,
-            destination_host,
-            acct_session_id,
-            acct_multi_session_id,
-            accounting_sub_session_id,
-            acct_interim_interval,
-            origin_state_id,
-            event_timestamp,
-            service_type,
-            sip_method,
-            sip_response_code,
-            sip_from_tag,
-            sip_to_tag,
-            sip_call_duration,
-            sip_call_setuptime,
-            sip_call_created,
-            sip_call_ms_duration,
+            acct_application_id: fields.acct_application_id,
+            user_name: fields.user_name,
+            destination_host: fields.destination_host,
+            acct_session_id: fields.acct_session_id,
+            acct_multi_session_id: fields.acct_multi_session_id,
+            accounting_sub_session_id: fields.accounting_sub_session_id,
+            acct_interim_interval: fields.acct_interim_interval,
+            origin_state_id: fields.origin_state_id,
+            event_timestamp: fields.event_timestamp,
+            service_type: fields.service_type,
+            sip_method: fields.sip_method,
+            sip_response_code: fields.sip_response_code,
+            sip_from_tag: fields.sip_from_tag,
+            sip_to_tag: fields.sip_to_tag,
+            sip_call_duration: fields.sip_call_duration,
+            sip_call_setuptime: fields.sip_call_setuptime,
+            sip_call_created: fields.sip_call_created,
+            sip_call_ms_duration: fields.sip_call_ms_duration,
         })
     }
 

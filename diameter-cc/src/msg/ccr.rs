@@ -8,7 +8,7 @@ use diameter_core::{
 
 use super::Mscc;
 use super::{
-    check_header, required, scan, CcaRepr, Groups, ImsInformation, ImsRepr, MsccIter, MsccRepr,
+    read_avps, required, scan, CcaRepr, Groups, ImsInformation, ImsRepr, MsccIter, MsccRepr,
     ServiceUnit, ServiceUnits, SubscriptionId, SubscriptionIds,
 };
 use crate::dict::base::{self, TerminationCause};
@@ -318,20 +318,9 @@ impl<'a> Ccr<'a> {
     /// assert!(Ccr::decode_with_config(&msg, &lenient).is_ok());
     /// ```
     pub fn decode_with_config(msg: &Message<'a>, config: &ParseConfig) -> Result<Ccr<'a>, Error> {
-        let def = &dict::CCR;
         let mut fields = Fields::new(msg);
-        // One walk: a message the peer machine validated is only read; any
-        // other is validated and read in the same pass.
-        if check_header(msg, def, Some(ApplicationId::CREDIT_CONTROL))? {
-            let mut avps = msg.iter();
-            while let Some(avp) = avps.next_avp() {
-                fields.read(&avp)?;
-            }
-            avps.finish()?;
-        } else {
-            let read = |avp: &Avp<'a>| fields.read(avp);
-            msg.validate_command_reading(def, &crate::CreditControl, config, read)?;
-        }
+        let app = Some(ApplicationId::CREDIT_CONTROL);
+        read_avps(msg, &dict::CCR, app, config, |avp| fields.read(avp))?;
         fields.finish(msg)
     }
 

@@ -244,6 +244,32 @@ pub(crate) fn check(
     msg.validate_command(def, &crate::CreditControl, config)
 }
 
+/// Check `msg`'s header against `def` (see [`check`]), then call `read`
+/// with each top-level AVP in one walk: a message the peer machine
+/// validated is only read; any other is validated in the same walk
+/// ([`Message::validate_command_reading`] with [`crate::CreditControl`]).
+/// `read` goes by value so that the validator's loop inlines it.
+#[inline(always)]
+pub(crate) fn read_avps<'a, R>(
+    msg: &Message<'a>,
+    def: &CommandDef,
+    application: Option<ApplicationId>,
+    config: &ParseConfig,
+    mut read: R,
+) -> Result<(), Error>
+where
+    R: FnMut(&Avp<'a>) -> Result<(), Error>,
+{
+    if check_header(msg, def, application)? {
+        let mut avps = msg.iter();
+        while let Some(avp) = avps.next_avp() {
+            read(&avp)?;
+        }
+        return avps.finish();
+    }
+    msg.validate_command_reading(def, &crate::CreditControl, config, read)
+}
+
 /// The header checks of [`check`]; `true` when the message was validated
 /// already (by the peer machine), so that only its fields remain to read.
 pub(crate) fn check_header(
