@@ -172,6 +172,20 @@ pub fn check_validate(bytes: &[u8]) -> Result<Message<'_>, Error> {
     Message::new_checked(bytes)?.validated(&BenchDict)
 }
 
+/// The first message of a stream as a server's peer machine takes it:
+/// framed ([`diameter_core::Framer`]) and its header checked
+/// ([`Message::new_checked`]); a partial frame is an error here.
+#[inline(always)]
+fn framed(stream: &[u8]) -> Result<Message<'_>, Error> {
+    let len = match diameter_core::Framer::default().check(stream)? {
+        diameter_core::Frame::Complete(len) => len,
+        diameter_core::Frame::Partial { .. } => {
+            return Err(Error::new(ErrorKind::InvalidMessageLength))
+        }
+    };
+    Message::new_checked(stream.get(..len).unwrap_or_default())
+}
+
 /// The server's receive path of a CCR up to the point where rating can
 /// start: the stream framer finds the message ([`diameter_core::Framer`]),
 /// the header is checked ([`Message::new_checked`], what the peer machine
@@ -184,14 +198,7 @@ pub fn check_validate(bytes: &[u8]) -> Result<Message<'_>, Error> {
 /// session bench's `endpoints` row has it.
 #[inline]
 pub fn server_ccr(stream: &[u8]) -> Result<u64, Error> {
-    let len = match diameter_core::Framer::default().check(stream)? {
-        diameter_core::Frame::Complete(len) => len,
-        diameter_core::Frame::Partial { .. } => {
-            return Err(Error::new(ErrorKind::InvalidMessageLength))
-        }
-    };
-    let bytes = stream.get(..len).unwrap_or_default();
-    let msg = Message::new_checked(bytes)?;
+    let msg = framed(stream)?;
     let ccr = diameter_cc::msg::Ccr::decode(&msg)?;
     let mut acc = Acc::default();
     acc.add(ccr.session_id.len() as u64);
@@ -217,14 +224,7 @@ pub fn server_ccr(stream: &[u8]) -> Result<u64, Error> {
 /// fields a record store keys on folded into a checksum.
 #[inline]
 pub fn server_acr(stream: &[u8]) -> Result<u64, Error> {
-    let len = match diameter_core::Framer::default().check(stream)? {
-        diameter_core::Frame::Complete(len) => len,
-        diameter_core::Frame::Partial { .. } => {
-            return Err(Error::new(ErrorKind::InvalidMessageLength))
-        }
-    };
-    let bytes = stream.get(..len).unwrap_or_default();
-    let msg = Message::new_checked(bytes)?;
+    let msg = framed(stream)?;
     let acr = diameter_cc::msg::Acr::decode(&msg)?;
     let mut acc = Acc::default();
     acc.add(acr.session_id.len() as u64);

@@ -1008,7 +1008,7 @@ mod tests {
             let listed = g
                 .rules
                 .iter()
-                .flat_map(|r| [r.code - 1, r.code, r.code + 1]);
+                .flat_map(|r| [r.code.wrapping_sub(1), r.code, r.code.wrapping_add(1)]);
             let codes: std::vec::Vec<u32> = listed.chain([0, 873, 10_415, 99_999]).collect();
             for vendor in [0, 10415] {
                 for &code in &codes {
