@@ -136,6 +136,13 @@ for row in tight_walk bare_walk ours_parse_only ours_check_validate ours_parse_v
   CODEC_BENCH_OPS=$row:ccr-u-large:1 cargo bench -p diameter-benches --bench codec --quiet >/dev/null
 done
 CODEC_BENCH_OPS=ours_server_acr:acr-start:1 cargo bench -p diameter-benches --bench codec --quiet >/dev/null
+step "profile-guided codec bench (benches/pgo.sh: instrumented build, training, build with the profile) runs a row"
+rustup component add llvm-tools >/dev/null
+pgo_env=$(bash benches/pgo.sh) || die "benches/pgo.sh failed"
+(
+  eval "$pgo_env"
+  CODEC_BENCH_OPS=ours_server_ccr:ccr-i:1 cargo bench -p diameter-benches --bench codec --quiet >/dev/null
+) || die "the profile-guided codec bench failed"
 step "session bench rows run (100 calls each, their asserts checked; numbers: scripts/session-instructions.sh)"
 for row in machines endpoints; do
   SESSION_BENCH_CALLS=$row:100 cargo bench -p diameter-benches --bench session --quiet
