@@ -40,8 +40,14 @@ build() { # target dir, RUSTFLAGS -> the bench binary
     cargo bench -q -p diameter-benches --bench codec --no-run --message-format=json 2>/dev/null |
     sed -n 's/.*"executable":"\([^"]*codec-[^"]*\)".*/\1/p' | tail -1
 }
+built() { # binary, what
+  [ -x "$1" ] && return
+  echo "pgo.sh: the $2 build failed (see: cargo bench -p diameter-benches --bench codec --no-run)" >&2
+  exit 1
+}
 echo "pgo.sh: instrumented build" >&2
-bin=$(build "$base/$name-gen" "-Cprofile-generate=$raw")
+bin=$(build "$base/$name-gen" "-Cprofile-generate=$raw") || true
+built "$bin" instrumented
 echo "pgo.sh: training ($bin)" >&2
 for row in tight_walk ours_parse_only ours_parse_validate ours_check_validate ours_full_decode ours_encode; do
   for msg in ccr-i cca-i acr-start ccr-u-large; do
@@ -56,14 +62,16 @@ CODEC_BENCH_OPS="ours_server_acr:acr-start:20000" "$bin" >/dev/null
 # into each caller, and a caller the training never ran is built as cold
 # code (the full decode measured 1.5x slower in criterion than in count
 # mode when only the count mode was trained).
-CARGO_TARGET_DIR="$base/$name-gen" "$bin" --bench --warm-up-time 0.2 --measurement-time 0.3 >/dev/null 2>&1
+CARGO_TARGET_DIR="$base/$name-gen" "$bin" --bench --warm-up-time 0.2 --measurement-time 0.3 >/dev/null 2>&1 ||
+  { echo "pgo.sh: the criterion training run failed" >&2; exit 1; }
 "$profdata" merge -o "$base/$name.profdata" "$raw"
 profile=$(cd "$base" && pwd)/$name.profdata
 flags="-Cprofile-use=$profile"
 echo "pgo.sh: build with the profile" >&2
 # Afresh, so that a new profile is never left out by a build cargo deems fresh.
 rm -rf "$base/$name-use"
-bin=$(build "$base/$name-use" "$flags")
+bin=$(build "$base/$name-use" "$flags") || true
+built "$bin" profile-guided
 echo "pgo.sh: $bin" >&2
 printf 'export CARGO_TARGET_DIR=%q RUSTFLAGS=%q' "$(cd "$base" && pwd)/$name-use" "$flags"
 for e in "${env[@]}"; do printf ' %q' "$e"; done

@@ -80,10 +80,10 @@ fn two_instances_never_overdraw() {
     assert_eq!(calls["failed"], 0, "{r}");
     let completed = calls["completed"].as_i64().unwrap();
     assert!(completed >= 50, "{r}");
-    // A call granted less than its 30 s (the balance left was too low for a
-    // 60 s reservation, depending on how the other calls' commits and
-    // reservations interleave) is cut off when its CCR-U is refused. At most
-    // a few, and paid for (below).
+    // A granted call can end cut off (the bench's `cut_off`) when the
+    // balance runs out under it as the other calls commit: seen once in CI
+    // (50 completed, 949 denied, 1 cut off). At most a few, and paid for
+    // within its grant (below).
     let cut_off = calls["cut_off"].as_i64().unwrap();
     assert!(cut_off <= 10, "{r}");
     assert_eq!(

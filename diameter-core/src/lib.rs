@@ -59,9 +59,10 @@
 //! (12–53% fewer instructions on the receive and encode paths). A server
 //! can go further with a profile-guided build trained on its own traffic
 //! (`-Cprofile-generate`, a training run, `llvm-profdata merge`,
-//! `-Cprofile-use`): 10–25% less time on the receive path of a request in
-//! the benches, where the training must run the code as the server calls
-//! it. `BENCHMARKS.md` has the numbers and `benches/pgo.sh` the steps.
+//! `-Cprofile-use`): with LTO, 14–26% less time on a server's receive
+//! path of a request in the benches (and 27% more on one large encode), as
+//! long as the training runs the code the way the server calls it.
+//! `BENCHMARKS.md` has the numbers and `benches/pgo.sh` the steps.
 #![no_std]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
