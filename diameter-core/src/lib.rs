@@ -80,6 +80,7 @@ pub mod hash;
 pub mod header;
 pub mod message;
 pub mod peer;
+pub mod read;
 pub mod result_code;
 pub mod rxbuf;
 pub mod time;

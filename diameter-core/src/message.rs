@@ -19,6 +19,7 @@ use crate::avp::{Avp, AvpIter};
 use crate::dict::{AvpDef, AvpInfo, CommandDef, Dictionary, Grammar, Rule, RuleKind};
 use crate::error::{Error, ErrorKind};
 use crate::header::{ApplicationId, CommandCode, CommandFlags, HeaderRepr, HEADER_LEN};
+use crate::read::ReadAvps;
 use crate::types::{AvpType, DataType};
 
 /// Failed-AVP's code (RFC 6733 §7.5).
@@ -458,7 +459,7 @@ impl<'a> Message<'a> {
         dict: &D,
         config: &ParseConfig,
     ) -> Result<(), Error> {
-        self.validate_command_reading(def, dict, config, skip)
+        self.validate_command_reading(def, dict, config, &mut skip)
     }
 
     /// [`Message::validate_command`] and a read of the message in the same
@@ -470,24 +471,34 @@ impl<'a> Message<'a> {
     /// stops the walk before `read` sees the AVP; an error of `read` stops
     /// it at once and is returned. The checks that need the whole set
     /// (missing AVPs, 5005) come after the last call, so on `Ok` every
-    /// AVP was read and the message is valid. The typed views of
-    /// `diameter-cc` decode a message not validated yet this way.
+    /// AVP was read and the message is valid. `read` is any
+    /// [`ReadAvps`](crate::read::ReadAvps), a closure for one: a reader
+    /// that gives readers for the content of Grouped AVPs
+    /// ([`ReadAvps::group`](crate::read::ReadAvps::group)) has that content
+    /// read in the walk that validates it, rather than walked again
+    /// afterwards. The typed views of `diameter-cc` decode a message not
+    /// validated yet this way.
     ///
     /// ```
-    /// use diameter_core::{Message, ParseConfig, dict::base};
+    /// use diameter_core::{Avp, Error, Message, ParseConfig, dict::base};
+    /// use diameter_core::{message::decode_avp, read::ReadAvps, types::DiameterIdentity};
+    ///
+    /// struct OriginHost<'a>(Option<&'a str>);
+    /// impl<'a> ReadAvps<'a> for OriginHost<'a> {
+    ///     fn avp(&mut self, avp: &Avp<'a>) -> Result<(), Error> {
+    ///         if avp.is(264, 0) {
+    ///             self.0 = Some(decode_avp::<DiameterIdentity>(avp)?);
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
     /// # let bytes = diameter_core::doc_example();
     /// let msg = Message::new_checked(&bytes)?;
     /// let def = base::Base.command(msg.command_code(), msg.is_request()).unwrap();
-    /// let mut origin_host = None;
-    /// msg.validate_command_reading(def, &base::Base, &ParseConfig::DEFAULT, |avp| {
-    ///     if avp.is(264, 0) {
-    ///         origin_host = Some(diameter_core::message::decode_avp::<
-    ///             diameter_core::types::DiameterIdentity,
-    ///         >(avp)?);
-    ///     }
-    ///     Ok(())
-    /// })?;
-    /// assert!(origin_host.is_some());
+    /// let mut origin_host = OriginHost(None);
+    /// msg.validate_command_reading(def, &base::Base, &ParseConfig::DEFAULT, &mut origin_host)?;
+    /// assert!(origin_host.0.is_some());
     /// # use diameter_core::Dictionary;
     /// # Ok::<(), diameter_core::Error>(())
     /// ```
@@ -496,11 +507,11 @@ impl<'a> Message<'a> {
         def: &CommandDef,
         dict: &D,
         config: &ParseConfig,
-        mut read: R,
+        read: &mut R,
     ) -> Result<(), Error>
     where
         D: Dictionary,
-        R: FnMut(&Avp<'a>) -> Result<(), Error>,
+        R: ReadAvps<'a> + ?Sized,
     {
         config.check_command_flags(self.flags())?;
         if def.request != self.is_request() {
@@ -511,7 +522,7 @@ impl<'a> Message<'a> {
         if self.flags().is_error() {
             let grammar = &crate::dict::base::ERROR_ANSWER;
             let all = Required::All;
-            return validate_rules(self.avps(), grammar, dict, config, 0, all, &mut read);
+            return validate_rules(self.avps(), grammar, dict, config, 0, all, read);
         }
         if def.proxiable != self.flags().is_proxiable() {
             return Err(Error::new(ErrorKind::InvalidHeaderBits));
@@ -526,7 +537,7 @@ impl<'a> Message<'a> {
         } else {
             Required::All
         };
-        validate_rules(self.avps(), &def.grammar, dict, config, 0, mode, &mut read)
+        validate_rules(self.avps(), &def.grammar, dict, config, 0, mode, read)
     }
 }
 
@@ -545,19 +556,6 @@ enum Required {
     /// A failure answer: only those the `<answer-message>` grammar of RFC
     /// 6733 §7.2 requires (Origin-Host, Origin-Realm, Result-Code).
     AnswerMessage,
-}
-
-/// The flag rules of `info` and the reserved bits of `reserved` (the
-/// reserved bits in strict mode, 0 otherwise, see [`reserved_mask`]):
-/// `false` means 3009, built by the caller (out of the hot loop).
-// Inlined on hosts for speed; on bare metal (flash) the compiler decides.
-#[cfg_attr(not(target_os = "none"), inline(always))]
-fn flags_ok(avp: &Avp<'_>, info: Option<&AvpInfo>, reserved: u8) -> bool {
-    let (mask, want) = match info {
-        Some(info) => info.flags.mask_want(),
-        None => (0, 0),
-    };
-    avp.flags().0 & (mask | reserved) == want
 }
 
 /// The AVP flag bits that must be clear whatever the AVP: the reserved
@@ -657,7 +655,7 @@ fn validate_rules<'a, D, R>(
 ) -> Result<(), Error>
 where
     D: Dictionary,
-    R: FnMut(&Avp<'a>) -> Result<(), Error>,
+    R: ReadAvps<'a> + ?Sized,
 {
     let rules = grammar.rules;
     let reserved = reserved_mask(config);
@@ -673,27 +671,30 @@ where
     let fail = |avp: &Avp<'_>, kind| avp_error(&set, avp.offset(), kind);
     let mut iter = set.iter();
     while let Some(avp) = iter.next_avp() {
-        let info = dict.avp(avp.code(), avp.vendor());
         let rule = find_rule(grammar, avp.code(), avp.vendor(), cursor);
-        if !flags_ok(&avp, info, reserved) {
+        // What the AVP's definition says: from its rule when the grammar
+        // lists it (a rule carries its AVP's type and flag rules), from the
+        // dictionary otherwise.
+        let info = match rule {
+            Some(_) => None,
+            None => dict.avp(avp.code(), avp.vendor()),
+        };
+        let (data_type, (mask, want)) = match (rule, info) {
+            (Some((_, r)), _) => (Some(r.data_type), r.mask_want()),
+            (None, Some(info)) => (Some(info.data_type), info.flags.mask_want()),
+            (None, None) => (None, (0, 0)),
+        };
+        if avp.flags().0 & (mask | reserved) != want {
             return Err(fail(&avp, ErrorKind::InvalidAvpBits));
         }
-        match info {
-            Some(info) => {
-                if let Err(k) = info.data_type.check(avp.data()) {
+        match data_type {
+            Some(data_type) => {
+                if let Err(k) = data_type.check(avp.data()) {
                     return Err(fail(&avp, k));
                 }
-                // Failed-AVP (§7.5) carries offending AVPs on purpose: only
-                // its headers were checked by the parser, not its content.
-                if info.data_type == DataType::Grouped {
-                    if depth >= config.max_depth {
-                        return Err(fail(&avp, ErrorKind::NestingTooDeep));
-                    }
-                    if avp.is(FAILED_AVP, 0) {
-                        check_failed_avp(avp.group_set(), config, depth + 1)?;
-                    } else {
-                        validate_set(avp.group_set(), &info.grammar, dict, config, depth + 1)?;
-                    }
+                if data_type == DataType::Grouped {
+                    let info = info.or_else(|| dict.avp(avp.code(), avp.vendor()));
+                    validate_group(&avp, info, dict, config, depth, read)?;
                 }
             }
             None if avp.flags().is_mandatory() && rule.is_none() => {
@@ -716,7 +717,7 @@ where
             None if !grammar.extensible => return Err(fail(&avp, ErrorKind::AvpNotAllowed)),
             None => {}
         }
-        read(&avp)?;
+        read.avp(&avp)?;
     }
     iter.finish()?;
     if grammar.counted() {
@@ -727,6 +728,40 @@ where
         return Ok(());
     }
     missing_of_seen(rules, dict, required, seen)
+}
+
+/// The content of Grouped AVP `avp` of `info` (the dictionary's entry;
+/// none: content not checked), in the walk of its set at `depth`: read by
+/// the reader `read` gives for it, if any ([`ReadAvps::group`]). Failed-AVP
+/// (§7.5) carries offending AVPs on purpose: only its headers are checked,
+/// not its content.
+#[inline(always)]
+fn validate_group<'a, D, R>(
+    avp: &Avp<'a>,
+    info: Option<&AvpInfo>,
+    dict: &D,
+    config: &ParseConfig,
+    depth: u16,
+    read: &mut R,
+) -> Result<(), Error>
+where
+    D: Dictionary,
+    R: ReadAvps<'a> + ?Sized,
+{
+    let Some(info) = info else {
+        return Ok(());
+    };
+    if depth >= config.max_depth {
+        return Err(avp.error(ErrorKind::NestingTooDeep));
+    }
+    if avp.is(FAILED_AVP, 0) {
+        check_failed_avp(avp.group_set(), config, depth + 1)
+    } else if let Some(inner) = read.group(avp) {
+        let (set, all) = (avp.group_set(), Required::All);
+        validate_rules(set, &info.grammar, dict, config, depth + 1, all, inner)
+    } else {
+        validate_set(avp.group_set(), &info.grammar, dict, config, depth + 1)
+    }
 }
 
 /// Whether the AVP at message offset `offset` is the AVP number `index`

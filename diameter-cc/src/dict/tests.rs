@@ -103,9 +103,17 @@ fn grammar_rules_refer_to_known_avps() {
     let d = CreditControl;
     for (label, g) in grammars() {
         for r in g.rules {
+            let info = d.avp(r.code, r.vendor);
             assert!(
-                d.avp(r.code, r.vendor).is_some(),
+                info.is_some(),
                 "{label}: rule for unknown AVP {}/{}",
+                r.code,
+                r.vendor
+            );
+            // Validation takes the type and flag rules from the rule.
+            assert!(
+                info.is_some_and(|i| r.describes(i)),
+                "{label}: rule for {}/{} disagrees with the dictionary",
                 r.code,
                 r.vendor
             );

@@ -233,7 +233,9 @@ impl<'a> Acr<'a> {
     /// ```
     pub fn decode_with_config(msg: &Message<'a>, config: &ParseConfig) -> Result<Acr<'a>, Error> {
         let mut fields = Fields::default();
-        read_avps(msg, &base::ACR, None, config, |avp| fields.read(avp))?;
+        read_avps(msg, &base::ACR, None, config, &mut |avp: &Avp<'a>| {
+            fields.read(avp)
+        })?;
         Ok(Acr {
             message: *msg,
             session_id: required(fields.session_id, &base::SESSION_ID)?,

@@ -6,6 +6,11 @@ use diameter_core::{
     MessageBuilder, ParseConfig, ResultCode,
 };
 
+use diameter_core::read::ReadAvps;
+
+use super::groups::{ServiceInformationReader, SubscriptionIdReader};
+use super::in_walk::InWalk;
+use super::units::ServiceUnitReader;
 use super::Mscc;
 use super::{
     read_avps, required, scan, CcaRepr, Groups, ImsInformation, ImsRepr, MsccIter, MsccRepr,
@@ -136,13 +141,13 @@ struct Fields<'a> {
     user_name: Option<&'a str>,
     origin_state_id: Option<u32>,
     event_timestamp: Option<Timestamp>,
-    subscription_id: Option<SubscriptionId<'a>>,
+    subscription_id: InWalk<'a, SubscriptionIdReader<'a>>,
     service_identifier: Option<u32>,
     termination_cause: Option<TerminationCause>,
-    requested_service_unit: Option<ServiceUnit>,
+    requested_service_unit: InWalk<'a, ServiceUnitReader>,
     requested_action: Option<RequestedAction>,
     multiple_services_indicator: Option<MultipleServicesIndicator>,
-    service_information: Option<AvpSet<'a>>,
+    service_information: InWalk<'a, ServiceInformationReader<'a>>,
     at: RepeatedAt,
 }
 
@@ -162,13 +167,13 @@ impl<'a> Fields<'a> {
             user_name: None,
             origin_state_id: None,
             event_timestamp: None,
-            subscription_id: None,
+            subscription_id: InWalk::new(SubscriptionIdReader::default()),
             service_identifier: None,
             termination_cause: None,
-            requested_service_unit: None,
+            requested_service_unit: InWalk::new(ServiceUnitReader(ServiceUnit::EMPTY)),
             requested_action: None,
             multiple_services_indicator: None,
-            service_information: None,
+            service_information: InWalk::new(ServiceInformationReader::new()),
             at: RepeatedAt {
                 subscription_id: end,
                 used_service_unit: end,
@@ -177,9 +182,43 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// The CCR, once every AVP was read (5005 for a missing field).
+    fn finish(self, msg: &Message<'a>) -> Result<Ccr<'a>, Error> {
+        let (service_information, ims) = match self.service_information.value {
+            Some((si, ims)) => (Some(si), ims),
+            None => (None, None),
+        };
+        Ok(Ccr {
+            message: *msg,
+            session_id: required(self.session_id, &base::SESSION_ID)?,
+            origin_host: required(self.origin_host, &base::ORIGIN_HOST)?,
+            origin_realm: required(self.origin_realm, &base::ORIGIN_REALM)?,
+            destination_realm: required(self.destination_realm, &base::DESTINATION_REALM)?,
+            destination_host: self.destination_host,
+            auth_application_id: required(self.auth_application_id, &base::AUTH_APPLICATION_ID)?,
+            service_context_id: required(self.service_context_id, &dict::SERVICE_CONTEXT_ID)?,
+            cc_request_type: required(self.cc_request_type, &dict::CC_REQUEST_TYPE)?,
+            cc_request_number: required(self.cc_request_number, &dict::CC_REQUEST_NUMBER)?,
+            user_name: self.user_name,
+            origin_state_id: self.origin_state_id,
+            event_timestamp: self.event_timestamp,
+            subscription_id: self.subscription_id.value,
+            service_identifier: self.service_identifier,
+            termination_cause: self.termination_cause,
+            requested_service_unit: self.requested_service_unit.value,
+            requested_action: self.requested_action,
+            multiple_services_indicator: self.multiple_services_indicator,
+            service_information,
+            ims,
+            repeated_at: self.at,
+        })
+    }
+}
+
+impl<'a> ReadAvps<'a> for Fields<'a> {
     /// Read one top-level AVP: the first of each field's AVPs is kept.
     #[inline(always)]
-    fn read(&mut self, avp: &Avp<'a>) -> Result<(), Error> {
+    fn avp(&mut self, avp: &Avp<'a>) -> Result<(), Error> {
         let Fields {
             session_id,
             origin_host,
@@ -205,11 +244,22 @@ impl<'a> Fields<'a> {
         if avp.vendor() == 0 {
             let first = |at: &mut u32| *at = (*at).min(avp.offset() as u32);
             match avp.code() {
-                c if c == dict::SUBSCRIPTION_ID.code() => first(&mut at.subscription_id),
+                c if c == dict::SUBSCRIPTION_ID.code() => {
+                    first(&mut at.subscription_id);
+                    return subscription_id.close(avp);
+                }
+                c if c == dict::REQUESTED_SERVICE_UNIT.code() => {
+                    return requested_service_unit.close(avp);
+                }
                 c if c == dict::USED_SERVICE_UNIT.code() => first(&mut at.used_service_unit),
                 c if c == dict::MULTIPLE_SERVICES_CREDIT_CONTROL.code() => first(&mut at.mscc),
                 _ => {}
             }
+        } else if avp.is(
+            tgpp::SERVICE_INFORMATION.code(),
+            tgpp::SERVICE_INFORMATION.vendor(),
+        ) {
+            return service_information.close(avp);
         }
         scan!(@exit return Ok(()); avp;
             session_id = base::SESSION_ID,
@@ -227,44 +277,28 @@ impl<'a> Fields<'a> {
             service_identifier = dict::SERVICE_IDENTIFIER,
             termination_cause = base::TERMINATION_CAUSE,
             requested_action = dict::REQUESTED_ACTION,
-            multiple_services_indicator = dict::MULTIPLE_SERVICES_INDICATOR,
-            service_information = tgpp::SERVICE_INFORMATION;
-            group subscription_id = dict::SUBSCRIPTION_ID => SubscriptionId::decode,
-            group requested_service_unit = dict::REQUESTED_SERVICE_UNIT => ServiceUnit::decode,
+            multiple_services_indicator = dict::MULTIPLE_SERVICES_INDICATOR;
         );
         Ok(())
     }
 
-    /// The CCR, once every AVP was read (5005 for a missing field).
-    fn finish(self, msg: &Message<'a>) -> Result<Ccr<'a>, Error> {
-        let ims = match self.service_information {
-            Some(si) => ImsInformation::in_service_information(si)?,
-            None => None,
-        };
-        Ok(Ccr {
-            message: *msg,
-            session_id: required(self.session_id, &base::SESSION_ID)?,
-            origin_host: required(self.origin_host, &base::ORIGIN_HOST)?,
-            origin_realm: required(self.origin_realm, &base::ORIGIN_REALM)?,
-            destination_realm: required(self.destination_realm, &base::DESTINATION_REALM)?,
-            destination_host: self.destination_host,
-            auth_application_id: required(self.auth_application_id, &base::AUTH_APPLICATION_ID)?,
-            service_context_id: required(self.service_context_id, &dict::SERVICE_CONTEXT_ID)?,
-            cc_request_type: required(self.cc_request_type, &dict::CC_REQUEST_TYPE)?,
-            cc_request_number: required(self.cc_request_number, &dict::CC_REQUEST_NUMBER)?,
-            user_name: self.user_name,
-            origin_state_id: self.origin_state_id,
-            event_timestamp: self.event_timestamp,
-            subscription_id: self.subscription_id,
-            service_identifier: self.service_identifier,
-            termination_cause: self.termination_cause,
-            requested_service_unit: self.requested_service_unit,
-            requested_action: self.requested_action,
-            multiple_services_indicator: self.multiple_services_indicator,
-            service_information: self.service_information,
-            ims,
-            repeated_at: self.at,
-        })
+    /// The first Subscription-Id, Requested-Service-Unit and
+    /// Service-Information are read in the walk that validates them.
+    #[inline(always)]
+    fn group(&mut self, avp: &Avp<'a>) -> Option<&mut dyn ReadAvps<'a>> {
+        match (avp.code(), avp.vendor()) {
+            (c, 0) if c == dict::SUBSCRIPTION_ID.code() => self.subscription_id.open(),
+            (c, 0) if c == dict::REQUESTED_SERVICE_UNIT.code() => {
+                self.requested_service_unit.open()
+            }
+            (c, v)
+                if c == tgpp::SERVICE_INFORMATION.code()
+                    && v == tgpp::SERVICE_INFORMATION.vendor() =>
+            {
+                self.service_information.open()
+            }
+            _ => None,
+        }
     }
 }
 
@@ -320,7 +354,7 @@ impl<'a> Ccr<'a> {
     pub fn decode_with_config(msg: &Message<'a>, config: &ParseConfig) -> Result<Ccr<'a>, Error> {
         let mut fields = Fields::new(msg);
         let app = Some(ApplicationId::CREDIT_CONTROL);
-        read_avps(msg, &dict::CCR, app, config, |avp| fields.read(avp))?;
+        read_avps(msg, &dict::CCR, app, config, &mut fields)?;
         fields.finish(msg)
     }
 

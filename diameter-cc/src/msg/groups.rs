@@ -6,6 +6,10 @@ use diameter_core::message::GetAll;
 use diameter_core::types::Utf8String;
 use diameter_core::{AvpSet, Error, MessageBuilder};
 
+use diameter_core::read::ReadAvps;
+use diameter_core::Avp;
+
+use super::in_walk::{decode_group, GroupReader, InWalk};
 use super::{required, scan};
 use crate::dict::tgpp::{self, NodeFunctionality, RoleOfNode};
 use crate::dict::{self, SubscriptionIdType};
@@ -54,16 +58,7 @@ impl<'a> SubscriptionId<'a> {
     /// assert_eq!(e.avp().unwrap().code, 450);
     /// ```
     pub fn decode(set: AvpSet<'a>) -> Result<SubscriptionId<'a>, Error> {
-        let mut id_type = None;
-        let mut data = None;
-        for avp in set.iter() {
-            let avp = avp?;
-            scan!(avp; id_type = dict::SUBSCRIPTION_ID_TYPE, data = dict::SUBSCRIPTION_ID_DATA; );
-        }
-        Ok(SubscriptionId {
-            id_type: required(id_type, &dict::SUBSCRIPTION_ID_TYPE)?,
-            data: required(data, &dict::SUBSCRIPTION_ID_DATA)?,
-        })
+        decode_group(set, SubscriptionIdReader::default())
     }
 
     /// Append Subscription-Id-Type and Subscription-Id-Data (the content).
@@ -146,32 +141,7 @@ impl<'a> ImsInformation<'a> {
     /// assert_eq!(e.avp().unwrap().code, 862);
     /// ```
     pub fn decode(set: AvpSet<'a>) -> Result<ImsInformation<'a>, Error> {
-        let mut role_of_node = None;
-        let mut node_functionality = None;
-        let mut user_session_id = None;
-        let mut calling_party_address = None;
-        let mut called_party_address = None;
-        let mut ims_charging_identifier = None;
-        for avp in set.iter() {
-            let avp = avp?;
-            scan!(avp;
-                role_of_node = tgpp::ROLE_OF_NODE,
-                node_functionality = tgpp::NODE_FUNCTIONALITY,
-                user_session_id = tgpp::USER_SESSION_ID,
-                calling_party_address = tgpp::CALLING_PARTY_ADDRESS,
-                called_party_address = tgpp::CALLED_PARTY_ADDRESS,
-                ims_charging_identifier = tgpp::IMS_CHARGING_IDENTIFIER;
-            );
-        }
-        Ok(ImsInformation {
-            role_of_node,
-            node_functionality: required(node_functionality, &tgpp::NODE_FUNCTIONALITY)?,
-            user_session_id,
-            calling_party_address,
-            called_party_address,
-            ims_charging_identifier,
-            avps: set,
-        })
+        decode_group(set, ImsInformationReader::default())
     }
 
     /// The IMS-Information inside the content of a Service-Information
@@ -185,10 +155,8 @@ impl<'a> ImsInformation<'a> {
     pub fn in_service_information(
         service_information: AvpSet<'a>,
     ) -> Result<Option<ImsInformation<'a>>, Error> {
-        match service_information.get(&tgpp::IMS_INFORMATION)? {
-            Some(set) => ImsInformation::decode(set).map(Some),
-            None => Ok(None),
-        }
+        let (_, ims) = decode_group(service_information, ServiceInformationReader::new())?;
+        Ok(ims)
     }
 
     /// Every Calling-Party-Address (`*[ Calling-Party-Address ]`), in order.
@@ -319,5 +287,129 @@ impl ImsRepr<'_> {
         b.grouped(&tgpp::SERVICE_INFORMATION, |si| {
             si.grouped(&tgpp::IMS_INFORMATION, |g| self.write(g));
         });
+    }
+}
+
+/// The reader of a Subscription-Id's content (see [`GroupReader`]).
+#[derive(Default)]
+pub(crate) struct SubscriptionIdReader<'a> {
+    id_type: Option<SubscriptionIdType>,
+    data: Option<&'a str>,
+}
+
+impl<'a> ReadAvps<'a> for SubscriptionIdReader<'a> {
+    #[inline(always)]
+    fn avp(&mut self, avp: &Avp<'a>) -> Result<(), Error> {
+        let SubscriptionIdReader { id_type, data } = self;
+        scan!(@exit return Ok(()); avp;
+            id_type = dict::SUBSCRIPTION_ID_TYPE,
+            data = dict::SUBSCRIPTION_ID_DATA;
+        );
+        Ok(())
+    }
+}
+
+impl<'a> GroupReader<'a> for SubscriptionIdReader<'a> {
+    type Value = SubscriptionId<'a>;
+
+    /// Both AVPs are required (5005).
+    fn finish(&mut self, _: AvpSet<'a>) -> Result<SubscriptionId<'a>, Error> {
+        Ok(SubscriptionId {
+            id_type: required(self.id_type, &dict::SUBSCRIPTION_ID_TYPE)?,
+            data: required(self.data, &dict::SUBSCRIPTION_ID_DATA)?,
+        })
+    }
+}
+
+/// The reader of an IMS-Information's content (see [`GroupReader`]).
+#[derive(Default)]
+pub(crate) struct ImsInformationReader<'a> {
+    role_of_node: Option<RoleOfNode>,
+    node_functionality: Option<NodeFunctionality>,
+    user_session_id: Option<&'a str>,
+    calling_party_address: Option<&'a str>,
+    called_party_address: Option<&'a str>,
+    ims_charging_identifier: Option<&'a str>,
+}
+
+impl<'a> ReadAvps<'a> for ImsInformationReader<'a> {
+    #[inline(always)]
+    fn avp(&mut self, avp: &Avp<'a>) -> Result<(), Error> {
+        let ImsInformationReader {
+            role_of_node,
+            node_functionality,
+            user_session_id,
+            calling_party_address,
+            called_party_address,
+            ims_charging_identifier,
+        } = self;
+        scan!(@exit return Ok(()); avp;
+            role_of_node = tgpp::ROLE_OF_NODE,
+            node_functionality = tgpp::NODE_FUNCTIONALITY,
+            user_session_id = tgpp::USER_SESSION_ID,
+            calling_party_address = tgpp::CALLING_PARTY_ADDRESS,
+            called_party_address = tgpp::CALLED_PARTY_ADDRESS,
+            ims_charging_identifier = tgpp::IMS_CHARGING_IDENTIFIER;
+        );
+        Ok(())
+    }
+}
+
+impl<'a> GroupReader<'a> for ImsInformationReader<'a> {
+    type Value = ImsInformation<'a>;
+
+    /// Node-Functionality is required (5005).
+    fn finish(&mut self, set: AvpSet<'a>) -> Result<ImsInformation<'a>, Error> {
+        Ok(ImsInformation {
+            role_of_node: self.role_of_node,
+            node_functionality: required(self.node_functionality, &tgpp::NODE_FUNCTIONALITY)?,
+            user_session_id: self.user_session_id,
+            calling_party_address: self.calling_party_address,
+            called_party_address: self.called_party_address,
+            ims_charging_identifier: self.ims_charging_identifier,
+            avps: set,
+        })
+    }
+}
+
+/// The reader of a Service-Information's content (TS 32.299 §7.2): the
+/// first IMS-Information, read by its own reader in the same walk.
+pub(crate) struct ServiceInformationReader<'a> {
+    ims: InWalk<'a, ImsInformationReader<'a>>,
+}
+
+impl ServiceInformationReader<'_> {
+    /// Nothing read yet.
+    pub(crate) fn new() -> Self {
+        ServiceInformationReader {
+            ims: InWalk::new(ImsInformationReader::default()),
+        }
+    }
+}
+
+impl<'a> ReadAvps<'a> for ServiceInformationReader<'a> {
+    #[inline(always)]
+    fn avp(&mut self, avp: &Avp<'a>) -> Result<(), Error> {
+        match avp.is(tgpp::IMS_INFORMATION.code(), tgpp::IMS_INFORMATION.vendor()) {
+            true => self.ims.close(avp),
+            false => Ok(()),
+        }
+    }
+
+    #[inline(always)]
+    fn group(&mut self, avp: &Avp<'a>) -> Option<&mut dyn ReadAvps<'a>> {
+        match avp.is(tgpp::IMS_INFORMATION.code(), tgpp::IMS_INFORMATION.vendor()) {
+            true => self.ims.open(),
+            false => None,
+        }
+    }
+}
+
+impl<'a> GroupReader<'a> for ServiceInformationReader<'a> {
+    /// The content itself, and its first IMS-Information.
+    type Value = (AvpSet<'a>, Option<ImsInformation<'a>>);
+
+    fn finish(&mut self, set: AvpSet<'a>) -> Result<Self::Value, Error> {
+        Ok((set, self.ims.value))
     }
 }

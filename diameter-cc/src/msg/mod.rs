@@ -78,6 +78,7 @@ use core::fmt;
 use diameter_core::avp::AvpIter;
 use diameter_core::dict::{AvpDef, CommandDef};
 use diameter_core::message::decode_avp;
+use diameter_core::read::{read_set, ReadAvps};
 use diameter_core::types::{AvpType, Grouped};
 use diameter_core::{ApplicationId, Avp, AvpSet, Error, ErrorKind, Message, ParseConfig};
 
@@ -87,6 +88,7 @@ mod asr;
 mod cca;
 mod ccr;
 mod groups;
+mod in_walk;
 mod mscc;
 mod rar;
 mod units;
@@ -244,28 +246,25 @@ pub(crate) fn check(
     msg.validate_command(def, &crate::CreditControl, config)
 }
 
-/// Check `msg`'s header against `def` (see [`check`]), then call `read`
-/// with each top-level AVP in one walk: a message the peer machine
-/// validated is only read; any other is validated in the same walk
-/// ([`Message::validate_command_reading`] with [`crate::CreditControl`]).
-/// `read` goes by value so that the validator's loop inlines it.
+/// Check `msg`'s header against `def` (see [`check`]), then hand each
+/// top-level AVP to `read` in one walk: a message the peer machine
+/// validated is only read ([`read_set`]); any other is validated in the
+/// same walk ([`Message::validate_command_reading`] with
+/// [`crate::CreditControl`]), the content of the groups `read` asks for
+/// ([`ReadAvps::group`]) read as it is validated.
 #[inline(always)]
 pub(crate) fn read_avps<'a, R>(
     msg: &Message<'a>,
     def: &CommandDef,
     application: Option<ApplicationId>,
     config: &ParseConfig,
-    mut read: R,
+    read: &mut R,
 ) -> Result<(), Error>
 where
-    R: FnMut(&Avp<'a>) -> Result<(), Error>,
+    R: ReadAvps<'a>,
 {
     if check_header(msg, def, application)? {
-        let mut avps = msg.iter();
-        while let Some(avp) = avps.next_avp() {
-            read(&avp)?;
-        }
-        return avps.finish();
+        return read_set(msg.avps(), read);
     }
     msg.validate_command_reading(def, &crate::CreditControl, config, read)
 }

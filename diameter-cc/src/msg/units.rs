@@ -5,6 +5,10 @@
 use diameter_core::types::Timestamp;
 use diameter_core::{AvpSet, Error, MessageBuilder};
 
+use diameter_core::read::ReadAvps;
+use diameter_core::Avp;
+
+use super::in_walk::{decode_group, GroupReader};
 use super::{required, scan};
 use crate::dict::tgpp::{self, ReportingReason};
 use crate::dict::{self, TariffChangeUsage};
@@ -111,40 +115,7 @@ impl ServiceUnit {
     /// assert_eq!(ServiceUnit::decode(set).unwrap(), ServiceUnit::time(42));
     /// ```
     pub fn decode(set: AvpSet<'_>) -> Result<ServiceUnit, Error> {
-        let mut reporting_reason = None;
-        let mut tariff_time_change = None;
-        let mut tariff_change_usage = None;
-        let mut cc_time = None;
-        let mut cc_money = None;
-        let mut cc_total_octets = None;
-        let mut cc_input_octets = None;
-        let mut cc_output_octets = None;
-        let mut cc_service_specific_units = None;
-        for avp in set.iter() {
-            let avp = avp?;
-            scan!(avp;
-                cc_time = dict::CC_TIME,
-                cc_total_octets = dict::CC_TOTAL_OCTETS,
-                cc_input_octets = dict::CC_INPUT_OCTETS,
-                cc_output_octets = dict::CC_OUTPUT_OCTETS,
-                cc_service_specific_units = dict::CC_SERVICE_SPECIFIC_UNITS,
-                tariff_time_change = dict::TARIFF_TIME_CHANGE,
-                tariff_change_usage = dict::TARIFF_CHANGE_USAGE,
-                reporting_reason = tgpp::REPORTING_REASON;
-                group cc_money = dict::CC_MONEY => CcMoney::decode,
-            );
-        }
-        Ok(ServiceUnit {
-            reporting_reason,
-            tariff_time_change,
-            tariff_change_usage,
-            cc_time,
-            cc_money,
-            cc_total_octets,
-            cc_input_octets,
-            cc_output_octets,
-            cc_service_specific_units,
-        })
+        decode_group(set, ServiceUnitReader(ServiceUnit::EMPTY))
     }
 
     /// Append the AVPs of this unit (not the enclosing Grouped AVP) in
@@ -404,6 +375,47 @@ impl<'a> CostInformation<'a> {
         if let Some(u) = self.cost_unit {
             b.put(&dict::COST_UNIT, u);
         }
+    }
+}
+
+/// The reader of a Requested-, Granted- or Used-Service-Unit's content
+/// (see [`GroupReader`]): the first of each AVP is kept.
+pub(crate) struct ServiceUnitReader(pub(crate) ServiceUnit);
+
+impl<'a> ReadAvps<'a> for ServiceUnitReader {
+    #[inline(always)]
+    fn avp(&mut self, avp: &Avp<'a>) -> Result<(), Error> {
+        let ServiceUnit {
+            reporting_reason,
+            tariff_time_change,
+            tariff_change_usage,
+            cc_time,
+            cc_money,
+            cc_total_octets,
+            cc_input_octets,
+            cc_output_octets,
+            cc_service_specific_units,
+        } = &mut self.0;
+        scan!(@exit return Ok(()); avp;
+            cc_time = dict::CC_TIME,
+            cc_total_octets = dict::CC_TOTAL_OCTETS,
+            cc_input_octets = dict::CC_INPUT_OCTETS,
+            cc_output_octets = dict::CC_OUTPUT_OCTETS,
+            cc_service_specific_units = dict::CC_SERVICE_SPECIFIC_UNITS,
+            tariff_time_change = dict::TARIFF_TIME_CHANGE,
+            tariff_change_usage = dict::TARIFF_CHANGE_USAGE,
+            reporting_reason = tgpp::REPORTING_REASON;
+            group cc_money = dict::CC_MONEY => CcMoney::decode,
+        );
+        Ok(())
+    }
+}
+
+impl<'a> GroupReader<'a> for ServiceUnitReader {
+    type Value = ServiceUnit;
+
+    fn finish(&mut self, _: AvpSet<'a>) -> Result<ServiceUnit, Error> {
+        Ok(self.0)
     }
 }
 

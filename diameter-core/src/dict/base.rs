@@ -991,6 +991,7 @@ mod tests {
                 let info = Base
                     .avp(r.code, r.vendor)
                     .unwrap_or_else(|| panic!("{name}: unknown AVP {}", r.code));
+                assert!(r.describes(info), "{name}: {} disagrees", info.name);
                 assert!(r.kind != RuleKind::Fixed || i < first_non_fixed, "{name}");
                 assert!(g.may_list(r.code, r.vendor), "{name}: filter");
                 assert!(r.min <= r.max && r.max > 0, "{name}: {}", info.name);

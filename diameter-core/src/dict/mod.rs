@@ -271,6 +271,13 @@ pub enum RuleKind {
 }
 
 /// One line of a CCF grammar: an AVP and how many times it may occur.
+///
+/// A rule also carries what its AVP's definition says of every received
+/// copy (its [`DataType`] and its flag rules, taken from the [`AvpDef`] it
+/// is built from), so that validation checks an AVP the grammar lists
+/// without looking it up in the dictionary (a dictionary is expected to
+/// hold the same definitions its grammars name; the dictionaries of these
+/// crates are tested for it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Rule {
@@ -280,10 +287,14 @@ pub struct Rule {
     pub vendor: u32,
     /// Fixed, required or optional.
     pub kind: RuleKind,
+    /// The data type of the AVP's definition.
+    pub data_type: DataType,
     /// Minimum count (0 for optional).
     pub min: u16,
     /// Maximum count; [`Rule::UNBOUNDED`] for `*`.
     pub max: u16,
+    /// [`FlagRules::mask_want`] of the AVP's definition.
+    mask_want: [u8; 2],
 }
 
 impl Rule {
@@ -313,13 +324,42 @@ impl Rule {
         Rule::new(def, kind, min, max)
     }
     const fn new<T>(def: &AvpDef<T>, kind: RuleKind, min: u16, max: u16) -> Rule {
+        let (mask, want) = def.info.flags.mask_want();
         Rule {
             code: def.info.code,
             vendor: def.info.vendor,
             kind,
+            data_type: def.info.data_type,
             min,
             max,
+            mask_want: [mask, want],
         }
+    }
+
+    /// The flag bits of the AVP's definition a received copy must have
+    /// (see [`FlagRules::mask_want`]).
+    #[inline(always)]
+    pub(crate) const fn mask_want(&self) -> (u8, u8) {
+        (self.mask_want[0], self.mask_want[1])
+    }
+
+    /// Whether this rule names the AVP of `info` and carries its data type
+    /// and flag rules: what a dictionary must say of every AVP its
+    /// grammars list (validation takes them from the rule).
+    ///
+    /// ```
+    /// use diameter_core::dict::{base, Dictionary, Rule};
+    /// let rule = Rule::required(&base::ORIGIN_HOST);
+    /// assert!(rule.describes(base::Base.avp(264, 0).unwrap()));
+    /// assert!(!rule.describes(base::Base.avp(296, 0).unwrap()));
+    /// ```
+    pub const fn describes(&self, info: &AvpInfo) -> bool {
+        let (mask, want) = info.flags.mask_want();
+        self.code == info.code
+            && self.vendor == info.vendor
+            && self.data_type as u8 == info.data_type as u8
+            && self.mask_want[0] == mask
+            && self.mask_want[1] == want
     }
 }
 
