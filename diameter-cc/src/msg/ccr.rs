@@ -854,6 +854,23 @@ mod tests {
                 .and_then(|m| Ccr::decode(&m))
                 .map(|c| Ccr { message: msg, ..c });
             assert_eq!(one, two, "{b:02x?}");
+            // The groups read in the validation walk are what their own
+            // decoders read from the message afterwards.
+            if let Ok(c) = one {
+                assert_eq!(
+                    c.subscription_id,
+                    c.subscription_ids().next().transpose().unwrap()
+                );
+                let si = msg.get(&tgpp::SERVICE_INFORMATION).unwrap();
+                assert_eq!(c.service_information, si);
+                let ims = si.map(|si| ImsInformation::in_service_information(si).unwrap());
+                assert_eq!(c.ims, ims.flatten(), "{b:02x?}");
+                let rsu = msg.get(&dict::REQUESTED_SERVICE_UNIT).unwrap();
+                assert_eq!(
+                    c.requested_service_unit,
+                    rsu.map(|u| ServiceUnit::decode(u).unwrap())
+                );
+            }
         };
         both(bytes);
         assert!(Ccr::decode(&Message::new_checked(bytes).unwrap()).is_ok());

@@ -74,3 +74,41 @@ impl<'a, R: GroupReader<'a>> InWalk<'a, R> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dict;
+    use crate::msg::groups::SubscriptionIdReader;
+    use crate::msg::SubscriptionId;
+    use diameter_core::{ApplicationId, CommandCode, HeaderRepr, Message, MessageBuilder};
+
+    /// A group whose content the walk did not hand over is read when the
+    /// walk reaches it; only the first group of the field is kept.
+    #[test]
+    fn close_reads_a_group_not_opened() {
+        let mut buf = [0u8; 256];
+        let mut b = MessageBuilder::new(
+            &mut buf,
+            HeaderRepr::request(
+                CommandCode::CREDIT_CONTROL,
+                ApplicationId::CREDIT_CONTROL,
+                1,
+                1,
+            ),
+        );
+        for n in ["1001", "1002"] {
+            b.grouped(&dict::SUBSCRIPTION_ID, |g| SubscriptionId::e164(n).write(g));
+        }
+        let msg = Message::parse(b.finish().unwrap()).unwrap();
+        let mut field = InWalk::new(SubscriptionIdReader::default());
+        for avp in msg.iter() {
+            field.close(&avp.unwrap()).unwrap();
+        }
+        assert_eq!(field.value, Some(SubscriptionId::e164("1001")));
+        assert!(
+            field.open().is_none(),
+            "a field read once is not opened again"
+        );
+    }
+}
