@@ -472,9 +472,9 @@ impl<'a> Message<'a> {
     /// it at once and is returned. The checks that need the whole set
     /// (missing AVPs, 5005) come after the last call, so on `Ok` every
     /// AVP was read and the message is valid. `read` is any
-    /// [`ReadAvps`](crate::read::ReadAvps), a closure for one: a reader
+    /// [`ReadAvps`], a closure for one: a reader
     /// that gives readers for the content of Grouped AVPs
-    /// ([`ReadAvps::group`](crate::read::ReadAvps::group)) has that content
+    /// ([`ReadAvps::group`]) has that content
     /// read in the walk that validates it, rather than walked again
     /// afterwards. The typed views of `diameter-cc` decode a message not
     /// validated yet this way.
