@@ -1,12 +1,13 @@
 //! Any bytes → `Ccr` / `Cca` / `Acr` / `Aca` decoding never panics and
 //! agrees with the generic `Message` view: what a typed struct says is what
 //! `Message::get` says, MSCC iteration sees the same groups as `get_all`,
-//! a typed decode succeeds only where the generic grammar check does, and
-//! the one-pass CCR decode equals validation followed by the read.
+//! a typed decode succeeds only where the generic grammar check does, the
+//! one-pass CCR decode equals validation followed by the read, and the
+//! groups it reads in the validation walk equal their own decoders'.
 #![no_main]
 
-use diameter_cc::dict::{self, CreditControl};
-use diameter_cc::msg::{Aca, Acr, Cca, Ccr};
+use diameter_cc::dict::{self, tgpp, CreditControl};
+use diameter_cc::msg::{Aca, Acr, Cca, Ccr, ImsInformation, ServiceUnit};
 use diameter_core::dict::base;
 use diameter_core::{ApplicationId, Message, ParseConfig};
 use libfuzzer_sys::fuzz_target;
@@ -62,6 +63,20 @@ fuzz_target!(|data: &[u8]| {
                 c
             });
         assert_eq!(one, two, "one-pass CCR decode differs");
+        // The groups read in the validation walk (Subscription-Id,
+        // Requested-Service-Unit, Service-Information) are what their own
+        // decoders read from the valid message afterwards.
+        if let Ok(c) = one {
+            let first_id = c.subscription_ids().next().transpose();
+            assert_eq!(Ok(c.subscription_id), first_id, "Subscription-Id");
+            let si = msg.get(&tgpp::SERVICE_INFORMATION).expect("valid");
+            assert_eq!(c.service_information, si, "Service-Information");
+            let ims = si.map(ImsInformation::in_service_information).transpose();
+            assert_eq!(Ok(c.ims), ims.map(Option::flatten), "IMS-Information");
+            let rsu = msg.get(&dict::REQUESTED_SERVICE_UNIT).expect("valid");
+            let rsu = rsu.map(ServiceUnit::decode).transpose();
+            assert_eq!(Ok(c.requested_service_unit), rsu, "Requested-Service-Unit");
+        }
     }
     match Cca::decode(&msg) {
         Ok(cca) => {
