@@ -65,7 +65,9 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(one, two, "one-pass CCR decode differs");
         // The groups read in the validation walk (Subscription-Id,
         // Requested-Service-Unit, Service-Information) are what their own
-        // decoders read from the valid message afterwards.
+        // decoders read from the valid message afterwards (the same readers
+        // fed by a walk of their own: this checks what the validation walk
+        // hands them).
         if let Ok(c) = one {
             let first_id = c.subscription_ids().next().transpose();
             assert_eq!(Ok(c.subscription_id), first_id, "Subscription-Id");

@@ -855,7 +855,9 @@ mod tests {
                 .map(|c| Ccr { message: msg, ..c });
             assert_eq!(one, two, "{b:02x?}");
             // The groups read in the validation walk are what their own
-            // decoders read from the message afterwards.
+            // decoders read from the message afterwards (the same readers
+            // fed by a walk of their own: this checks what the validation
+            // walk hands them, and when).
             if let Ok(c) = one {
                 assert_eq!(
                     c.subscription_id,
