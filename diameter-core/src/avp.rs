@@ -191,11 +191,16 @@ impl<'a> Avp<'a> {
         AvpIter::with_offset(self.data(), self.offset as usize + self.hdr as usize)
     }
 
-    /// The AVP at the start of `buf` and the bytes it occupies with its
-    /// padding, if its header is well formed and it fits, padding included
-    /// (the checks of [`AvpIter`]).
+    /// The AVP at the start of `buf`, the bytes it occupies with its
+    /// padding and the bytes after them, if its header is well formed and
+    /// it fits, padding included (the checks of [`AvpIter`]). The bytes
+    /// after come from the check itself, so that a walk steps on without
+    /// another bounds check.
     #[inline(always)]
-    pub(crate) fn parse_well_formed(buf: &'a [u8], offset: usize) -> Option<(Avp<'a>, usize)> {
+    pub(crate) fn parse_well_formed(
+        buf: &'a [u8],
+        offset: usize,
+    ) -> Option<(Avp<'a>, usize, &'a [u8])> {
         // The checks of `parse`, as one flag, so that the hot loop carries
         // no error value; `parse` says what is wrong when this says no.
         let head: &[u8; 8] = buf.first_chunk()?;
@@ -212,19 +217,22 @@ impl<'a> Avp<'a> {
         } else {
             (AVP_HEADER_LEN, 0)
         };
-        let step = padded(len);
-        if len < hdr || step > buf.len() {
+        // As `len + padding`, not `padded(len)`, so that the compiler sees
+        // `len <= step` and `this.get(..len)` costs no compare.
+        let step = len + padding(len);
+        if len < hdr {
             return None;
         }
+        let (this, after) = buf.split_at_checked(step)?;
         let avp = Avp {
             code,
             flags,
             vendor,
             offset: offset as u32,
             hdr: hdr as u8,
-            raw: buf.get(..len)?,
+            raw: this.get(..len)?,
         };
-        Some((avp, step))
+        Some((avp, step, after))
     }
 
     /// Decode one AVP from the start of `buf`. Returns the AVP and the number
@@ -381,8 +389,8 @@ impl<'a> AvpIter<'a> {
     /// ```
     #[inline(always)]
     pub fn next_avp(&mut self) -> Option<Avp<'a>> {
-        let (avp, step) = Avp::parse_well_formed(self.rest, self.offset)?;
-        self.rest = self.rest.get(step..).unwrap_or(&[]);
+        let (avp, step, after) = Avp::parse_well_formed(self.rest, self.offset)?;
+        self.rest = after;
         self.offset += step;
         Some(avp)
     }
@@ -410,8 +418,8 @@ impl<'a> Iterator for AvpIter<'a> {
         let rest = self.rest;
         let offset = self.offset;
         match Avp::parse_well_formed(rest, offset) {
-            Some((avp, step)) => {
-                self.rest = rest.get(step..).unwrap_or(&[]);
+            Some((avp, step, after)) => {
+                self.rest = after;
                 self.offset = offset + step;
                 Some(Ok(avp))
             }

@@ -83,7 +83,7 @@ impl<'a> AvpSet<'a> {
                     None => return Ok(()),
                 }
             }
-            let Some((avp, step)) = Avp::parse_well_formed(rest, offset) else {
+            let Some((avp, step, after)) = Avp::parse_well_formed(rest, offset) else {
                 return Err(malformed(rest, offset));
             };
             let info = dict.avp(avp.code(), avp.vendor());
@@ -100,7 +100,7 @@ impl<'a> AvpSet<'a> {
                     offset += avp.header_len();
                 }
                 false => {
-                    rest = rest.get(step..).unwrap_or_default();
+                    rest = after;
                     offset += step;
                 }
             }
