@@ -277,12 +277,21 @@ static IETF_INDEX: [u8; DIRECT] = {
 
 const BASE: &[&AvpInfo] = base::AVPS;
 
-/// `None`, then [`ALL`], then [`BASE`], in one table of 256 entries, so
-/// that an index of [`IETF_INDEX`] or [`TGPP_INDEX`] (a `u8`, 0 for an
-/// unknown code) is one load whichever list it names, with neither a
-/// bounds check nor a decrement (BENCHMARKS.md, "Eighth look").
-static LOOKUP: [Option<&AvpInfo>; 256] = {
-    let mut t = [None; 256];
+/// Entries of [`LOOKUP`]: 256 on a host, so that a `u8` index needs no
+/// bounds check; on a microcontroller, where flash counts (48 KiB for the
+/// codec and the machines, BENCHMARKS.md), only as many as there are AVPs.
+const LOOKUP_LEN: usize = if cfg!(target_os = "none") {
+    1 + ALL.len() + BASE.len()
+} else {
+    256
+};
+
+/// `None`, then [`ALL`], then [`BASE`], in one table, so that an index of
+/// [`IETF_INDEX`] or [`TGPP_INDEX`] (a `u8`, 0 for an unknown code) is one
+/// load whichever list it names, with no decrement (and, on a host, no
+/// bounds check: BENCHMARKS.md, "Eighth look").
+static LOOKUP: [Option<&AvpInfo>; LOOKUP_LEN] = {
+    let mut t = [None; LOOKUP_LEN];
     let mut i = 0;
     while i < ALL.len() {
         t[1 + i] = Some(ALL[i]);
@@ -295,6 +304,12 @@ static LOOKUP: [Option<&AvpInfo>; 256] = {
     }
     t
 };
+
+/// The entry of index `i` of [`IETF_INDEX`] or [`TGPP_INDEX`].
+#[inline(always)]
+fn lookup(i: u8) -> Option<&'static AvpInfo> {
+    LOOKUP.get(usize::from(i)).copied().flatten()
+}
 
 /// The 3GPP (vendor 10415) codes of this crate, `[FIRST_3GPP,
 /// FIRST_3GPP + DIRECT_3GPP)`, are looked up in [`TGPP_INDEX`].
@@ -354,10 +369,10 @@ impl Dictionary for CreditControl {
     #[inline(always)]
     fn avp(&self, code: u32, vendor: u32) -> Option<&'static AvpInfo> {
         if vendor == 0 && (code as usize) < DIRECT {
-            return LOOKUP[*IETF_INDEX.get(code as usize)? as usize];
+            return lookup(*IETF_INDEX.get(code as usize)?);
         }
         if vendor == tgpp::VENDOR_3GPP && (code.wrapping_sub(FIRST_3GPP) as usize) < DIRECT_3GPP {
-            return LOOKUP[*TGPP_INDEX.get(code.wrapping_sub(FIRST_3GPP) as usize)? as usize];
+            return lookup(*TGPP_INDEX.get(code.wrapping_sub(FIRST_3GPP) as usize)?);
         }
         // Every AVP of this crate is in the tables above.
         base::Base.avp(code, vendor)
