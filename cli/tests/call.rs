@@ -460,6 +460,59 @@ fn send_one_request_from_its_json_form() {
     one_line_failure(&o, "diameter: no peer opened: ");
 }
 
+/// A CCR-Initial whose answer was lost, resent to a second `serve`
+/// instance on the same database (failover, RFC 8506 §5.7): both answer
+/// 2001 with the same grant, and the subscriber's money is held once, not
+/// once per instance.
+#[test]
+fn a_ccr_resent_to_another_instance_holds_the_money_once() {
+    let hex = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/bench-msgs/ccr-i.hex");
+    let o = diameter(&["decode", "--json", hex.to_str().unwrap()]);
+    assert!(o.status.success());
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("ccr.json");
+    std::fs::write(&json, &o.stdout).unwrap();
+    let db = format!("sqlite:{}", dir.path().join("charging.db").display());
+    let a = Serve::start(&db, &["--instance", "a"]);
+    let b = Serve::start(&db, &["--instance", "b"]);
+    let reserved = || {
+        let mut c = Charging::open(&db, ChargingConfig::default()).unwrap();
+        c.account("1001").unwrap().unwrap().reserved
+    };
+
+    let mut grants = Vec::new();
+    let mut held = Vec::new();
+    for peer in [&a.addr, &b.addr] {
+        let o = diameter(&["send", "--json", "--peer", peer, json.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let text = stdout(&o);
+        assert!(text.contains("\"Result-Code\""), "{text}");
+        assert!(text.contains("2001"), "{text}");
+        let v: Value = serde_json::from_str(text.trim()).unwrap();
+        grants.push(granted_cc_time(&v).unwrap_or_else(|| panic!("no CC-Time: {text}")));
+        held.push(reserved());
+    }
+    // ccr-i asks for 300 s of 1001's 10.00: 0.10 + 50 × 0.01 held.
+    assert_eq!(grants, [300, 300]);
+    assert_eq!(held, [60, 60], "held once, not once per instance");
+    drop((a, b));
+}
+
+/// The CC-Time of the Granted-Service-Unit in the JSON form of a CCA.
+fn granted_cc_time(v: &Value) -> Option<u64> {
+    match v {
+        Value::Object(o) => {
+            if o.get("name").and_then(Value::as_str) == Some("CC-Time") {
+                return o.get("value").and_then(Value::as_u64);
+            }
+            o.values().find_map(granted_cc_time)
+        }
+        Value::Array(a) => a.iter().find_map(granted_cc_time),
+        _ => None,
+    }
+}
+
 #[test]
 fn bench_against_the_built_in_server() {
     let o = diameter(&[

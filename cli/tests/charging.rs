@@ -20,7 +20,7 @@ fn demo_data_and_a_call() {
     assert!(db.account("1002").unwrap().is_some());
     assert!(db.account("9999").unwrap().is_none());
 
-    let g = db.reserve("s1", "1001", "1002", 10_800).unwrap();
+    let g = db.reserve("s1", Some(0), "1001", "1002", 10_800).unwrap();
     // 10.00 buys 10 (fee) + 990 intervals of 6 s.
     assert_eq!(g.seconds, 990 * 6);
     assert_eq!(db.account("1001").unwrap().unwrap().reserved, 1000);
@@ -38,7 +38,7 @@ fn demo_data_and_a_call() {
 fn replays_are_not_charged_twice_even_after_a_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let mut db = Charging::open(&url(&dir), ChargingConfig::default()).unwrap();
-    db.reserve("s", "1002", "1001", 60).unwrap();
+    db.reserve("s", Some(0), "1002", "1001", 60).unwrap();
     let first = db.debit("s", Some(1), "1002", "1001", 30).unwrap();
     assert!(!first.replayed);
     drop(db);
@@ -56,12 +56,22 @@ fn too_little_credit_is_a_short_grant_then_4012() {
     let mut db = Charging::open(&url(&dir), ChargingConfig::default()).unwrap();
     db.put_subscriber("2001", "default", 12).unwrap();
     // 12 cents: the fee (10) and two 6 s intervals.
-    assert_eq!(db.reserve("s", "2001", "1002", 300).unwrap().seconds, 12);
+    assert_eq!(
+        db.reserve("s", Some(0), "2001", "1002", 300)
+            .unwrap()
+            .seconds,
+        12
+    );
     let d = db.debit("s", Some(1), "2001", "1002", 20).unwrap();
     assert!(!d.covered);
     let a = db.account("2001").unwrap().unwrap();
     assert_eq!((a.balance, a.reserved), (0, 0));
-    assert_eq!(db.reserve("t", "2001", "1002", 300).unwrap().seconds, 0);
+    assert_eq!(
+        db.reserve("t", Some(0), "2001", "1002", 300)
+            .unwrap()
+            .seconds,
+        0
+    );
 }
 
 #[test]
@@ -83,7 +93,7 @@ fn concurrent_reservations_never_overdraw() {
                 let mut granted = 0u64;
                 for i in 0..25 {
                     let s = format!("s-{t}-{i}");
-                    let g = db.reserve(&s, "3001", "1002", 60).unwrap();
+                    let g = db.reserve(&s, Some(0), "3001", "1002", 60).unwrap();
                     granted += u64::from(g.seconds);
                     if g.seconds > 0 {
                         db.debit(&s, Some(1), "3001", "1002", g.seconds).unwrap();
@@ -101,4 +111,93 @@ fn concurrent_reservations_never_overdraw() {
     // 60 s cost 20; 1000 pays exactly 50 of the 100 calls.
     assert_eq!(granted, 50 * 60);
     assert_eq!(a.balance, 0);
+}
+
+/// Instance `name` on one database.
+fn instance(name: &str) -> ChargingConfig {
+    ChargingConfig {
+        instance: name.into(),
+        ..ChargingConfig::default()
+    }
+}
+
+/// A CCR resent to a second instance sharing the database (the first
+/// instance's answer was lost with its connection, RFC 8506 §5.7) gets the
+/// first grant again: the money is held once, not twice. An older request
+/// arriving late holds nothing either; a reservation asked for without a
+/// request number (`Rating::reserve`) still adds to the session's, as
+/// before.
+#[test]
+fn a_resent_request_is_granted_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = Charging::open(&url(&dir), instance("a")).unwrap();
+    let mut b = Charging::open(&url(&dir), instance("b")).unwrap();
+    let reserved = |db: &mut Charging| db.account("1001").unwrap().unwrap().reserved;
+
+    let first = a.reserve("s", Some(0), "1001", "1002", 60).unwrap();
+    let held = reserved(&mut a);
+    assert_eq!(first.seconds, 60);
+    assert_eq!(held, first.amount);
+    let again = b.reserve("s", Some(0), "1001", "1002", 60).unwrap();
+    assert_eq!((again.seconds, again.amount), (60, 0));
+    assert_eq!(reserved(&mut b), held, "held once");
+
+    // The call goes on at b: CCR-U 1 reports 30 s and is granted 60 more
+    // (the server releases what is left before it grants again).
+    b.debit("s", Some(1), "1001", "1002", 30).unwrap();
+    b.release("s").unwrap();
+    let next = b.reserve("s", Some(1), "1001", "1002", 60).unwrap();
+    let held = reserved(&mut b);
+    assert_eq!((next.seconds, held), (60, next.amount));
+    // CCR-I 0 arriving late at a: nothing more held, what is held granted.
+    let late = a.reserve("s", Some(0), "1001", "1002", 60).unwrap();
+    assert_eq!((late.seconds, late.amount), (60, 0));
+    assert_eq!(reserved(&mut a), held);
+
+    // CCR-T 2: 20 s more; everything given back, the call charged once.
+    b.debit("s", Some(2), "1001", "1002", 20).unwrap();
+    b.release("s").unwrap();
+    let charged = b.call("s").unwrap().unwrap().charged;
+    let acct = b.account("1001").unwrap().unwrap();
+    assert_eq!((acct.balance, acct.reserved), (1000 - charged, 0));
+
+    // Without a request number, a second reservation adds to the first.
+    let one = a.reserve("t", None, "1002", "1001", 60).unwrap();
+    let two = b.reserve("t", None, "1002", "1001", 60).unwrap();
+    // (the second 60 s cost less: the connection fee is paid once)
+    assert!(two.seconds == 60 && two.amount > 0, "{two:?}");
+    assert_eq!(
+        b.account("1002").unwrap().unwrap().reserved,
+        one.amount + two.amount
+    );
+}
+
+/// A database made before reservations noted their request number gets
+/// the column when an instance opens it, and its reservations keep
+/// working.
+#[test]
+fn an_older_database_gets_the_request_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut db = Charging::open(&url(&dir), ChargingConfig::default()).unwrap();
+    db.reserve("old", None, "1001", "1002", 60).unwrap();
+    drop(db);
+    let path = dir.path().join("charging.db");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("ALTER TABLE reservations DROP COLUMN request")
+        .unwrap();
+    drop(conn);
+
+    let mut db = Charging::open(&url(&dir), ChargingConfig::default()).unwrap();
+    let held = db.account("1001").unwrap().unwrap().reserved;
+    assert!(held > 0);
+    let g = db.reserve("new", Some(0), "1001", "1002", 60).unwrap();
+    let again = db.reserve("new", Some(0), "1001", "1002", 60).unwrap();
+    assert_eq!((again.seconds, again.amount), (g.seconds, 0));
+    assert_eq!(
+        db.account("1001").unwrap().unwrap().reserved,
+        held + g.amount
+    );
+    db.release("old").unwrap();
+    db.release("new").unwrap();
+    assert_eq!(db.account("1001").unwrap().unwrap().reserved, 0);
 }

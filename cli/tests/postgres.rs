@@ -134,4 +134,35 @@ fn two_instances_never_overdraw() {
         .collect();
     eprintln!("charges by instance: {by:?}");
     assert_eq!(by.len(), 2, "both instances charged: {by:?}");
+
+    a_resent_request_is_granted_once(&url, &mut pg);
+}
+
+/// On the same database (after the calls above, one test owns it): a CCR
+/// resent to a second instance (RFC 8506 §5.7) gets the first grant again,
+/// held once; then the same after the `request` column was taken away, as
+/// in a database made before it, which the next open adds back.
+fn a_resent_request_is_granted_once(url: &str, pg: &mut postgres::Client) {
+    let config = |name: &str| ChargingConfig {
+        instance: name.into(),
+        ..ChargingConfig::default()
+    };
+    let mut a = Charging::open(url, config("a")).unwrap();
+    let mut b = Charging::open(url, config("b")).unwrap();
+    a.put_subscriber("5002", "default", 1000).unwrap();
+    let first = a.reserve("r", Some(0), "5002", "1002", 60).unwrap();
+    let again = b.reserve("r", Some(0), "5002", "1002", 60).unwrap();
+    assert_eq!((again.seconds, again.amount), (first.seconds, 0));
+    assert_eq!(b.account("5002").unwrap().unwrap().reserved, first.amount);
+    b.release("r").unwrap();
+    drop((a, b));
+
+    pg.batch_execute("ALTER TABLE reservations DROP COLUMN request")
+        .unwrap();
+    let mut c = Charging::open(url, config("c")).unwrap();
+    let first = c.reserve("r2", Some(0), "5002", "1002", 60).unwrap();
+    let again = c.reserve("r2", Some(0), "5002", "1002", 60).unwrap();
+    assert_eq!((again.seconds, again.amount), (first.seconds, 0));
+    c.release("r2").unwrap();
+    assert_eq!(c.account("5002").unwrap().unwrap().reserved, 0);
 }

@@ -299,6 +299,28 @@ impl<T: Rating> Rating for Shared<T> {
     fn release(&mut self, session: &str, subscriber: &str) {
         self.lock().release(session, subscriber)
     }
+    fn reserve_request(
+        &mut self,
+        session: &str,
+        request: u32,
+        subscriber: &str,
+        destination: &str,
+        requested: u32,
+    ) -> Result<u32, ResultCode> {
+        self.lock()
+            .reserve_request(session, request, subscriber, destination, requested)
+    }
+    fn debit_request(
+        &mut self,
+        session: &str,
+        request: u32,
+        subscriber: &str,
+        destination: &str,
+        used: u32,
+    ) -> Result<(), ResultCode> {
+        self.lock()
+            .debit_request(session, request, subscriber, destination, used)
+    }
 }
 
 impl<T: AccountingSink> AccountingSink for Shared<T> {

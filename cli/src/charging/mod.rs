@@ -11,7 +11,7 @@
 //! // A missing file is created with the demo tariff and subscribers 1001, 1002, 1003.
 //! let mut db = Charging::open(&url, ChargingConfig::default()).unwrap();
 //! let before = db.account("1001").unwrap().unwrap().balance;
-//! let grant = db.reserve("call-1", "1001", "1002", 300).unwrap();
+//! let grant = db.reserve("call-1", Some(0), "1001", "1002", 300).unwrap();
 //! assert_eq!(grant.seconds, 300);
 //! let debit = db.debit("call-1", Some(1), "1001", "1002", 67).unwrap();
 //! db.release("call-1").unwrap();
@@ -40,7 +40,11 @@
 //! charges usage, drawn from the session's reservation first; it never
 //! takes a balance below zero: usage beyond the money left is charged up
 //! to what there is and answered 4012 DIAMETER_CREDIT_LIMIT_REACHED.
-//! [`Charging::release`] gives back what is left.
+//! [`Charging::release`] gives back what is left. A reservation notes the
+//! CC-Request-Number that made it: the same request again (resent to
+//! another instance after a failover, RFC 8506 §5.7, or after a crash), or
+//! an older one arriving late, is granted the seconds the session holds and
+//! holds nothing more.
 //!
 //! Each operation is one database transaction that first locks the
 //! subscriber's row (PostgreSQL `SELECT ... FOR UPDATE`, SQLite `BEGIN
@@ -75,7 +79,7 @@
 //! | --- | --- | --- |
 //! | `tariffs` | tariff | `name` (key), `connect_fee`, `price_per_interval`, `interval_secs` |
 //! | `subscribers` | subscriber (Subscription-Id-Data or User-Name) | `id` (key), `tariff`, `balance`, `reserved` (sum of its reservations) |
-//! | `reservations` | live grant | `session` (key), `subscriber`, `seconds`, `amount`, `expires_at`, `instance` |
+//! | `reservations` | live grant | `session` (key), `subscriber`, `seconds`, `amount`, `expires_at`, `instance`, `request` (the CC-Request-Number that made it; added to older databases when opened) |
 //! | `calls` | charged session | `session` (key), `subscriber`, `destination`, `used_secs`, `charged`, `started_at`, `updated_at` |
 //! | `charges` | debit (the CDR) | `session`, `request` (unique together), `subscriber`, `destination`, `seconds`, `amount`, `balance_after`, `result_code`, `created_at`, `instance` |
 //! | `accounting_records` | ACR stored | `session_id`, `origin_host`, `record_number` (unique together), `origin_realm`, `record_type`, `retransmission`, `user_name`, `acct_session_id`, `event_time`, `sip_method`, `sip_response_code`, `sip_call_duration`, `sip_call_created`, `message` (the whole ACR), `received_at`, `instance` |
@@ -233,6 +237,10 @@ pub struct Reservation {
     pub expires_at: i64,
     /// The instance that made it ([`ChargingConfig::instance`]).
     pub instance: String,
+    /// The CC-Request-Number of the request that granted it, if known: the
+    /// same request resent (to another instance after a failover, or after
+    /// a crash) gets the same grant back instead of a second one.
+    pub request: Option<u32>,
 }
 
 /// The running total of one charged session: the call's CDR.
@@ -665,10 +673,15 @@ impl Charging {
     }
 
     /// Reserve up to `requested` seconds for `subscriber` (see the module
-    /// docs); adds to the session's reservation if it has one.
+    /// docs); adds to the session's reservation if it has one. With
+    /// `request` (the CC-Request-Number), a reservation that the same
+    /// request of the session made already is not added to: the seconds
+    /// it holds are granted again and nothing more is held (a CCR resent
+    /// to another server sharing the database, RFC 8506 §5.7).
     pub fn reserve(
         &mut self,
         session: &str,
+        request: Option<u32>,
         subscriber: &str,
         destination: &str,
         requested: u32,
@@ -685,9 +698,19 @@ impl Charging {
                     acct.reserved -= r.amount;
                 }
             }
+            let held = tx.reservation(session)?;
+            // The same request again, or an older one arriving late: the
+            // session's reservation was made for it already.
+            let seen =
+                |r: &&Reservation| matches!((r.request, request), (Some(m), Some(n)) if m >= n);
+            if let Some(r) = held.as_ref().filter(seen) {
+                return Ok(Grant {
+                    seconds: r.seconds.clamp(0, i64::from(u32::MAX)) as u32,
+                    amount: 0,
+                });
+            }
             let tariff = tariff_of(tx, &acct)?;
             let call = tx.call(session)?;
-            let held = tx.reservation(session)?;
             let (used, charged) = call.map_or((0, 0), |c| (c.used_secs, c.charged));
             let (held_secs, held_amount) = held.as_ref().map_or((0, 0), |r| (r.seconds, r.amount));
             let (g, amount) = tariff.affordable(
@@ -705,6 +728,7 @@ impl Charging {
                     amount: held_amount + amount,
                     expires_at: now + ttl + 2 * seconds,
                     instance: instance.clone(),
+                    request,
                 })?;
                 acct.reserved += amount;
             }
@@ -990,7 +1014,26 @@ impl Rating for Charging {
         destination: &str,
         requested: u32,
     ) -> Result<u32, ResultCode> {
-        let r = Charging::reserve(self, session, subscriber, destination, requested);
+        let r = Charging::reserve(self, session, None, subscriber, destination, requested);
+        self.remember(r).map(|g| g.seconds)
+    }
+
+    fn reserve_request(
+        &mut self,
+        session: &str,
+        request: u32,
+        subscriber: &str,
+        destination: &str,
+        requested: u32,
+    ) -> Result<u32, ResultCode> {
+        let r = Charging::reserve(
+            self,
+            session,
+            Some(request),
+            subscriber,
+            destination,
+            requested,
+        );
         self.remember(r).map(|g| g.seconds)
     }
 

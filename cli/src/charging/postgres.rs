@@ -37,8 +37,12 @@ CREATE TABLE IF NOT EXISTS reservations (
     seconds BIGINT NOT NULL CHECK (seconds >= 0),
     amount BIGINT NOT NULL CHECK (amount >= 0),
     expires_at BIGINT NOT NULL,
-    instance TEXT NOT NULL
+    instance TEXT NOT NULL,
+    request BIGINT
 );
+-- Databases made before the column: the CC-Request-Number that granted
+-- the reservation, so that the same request resent is not granted twice.
+ALTER TABLE reservations ADD COLUMN IF NOT EXISTS request BIGINT;
 CREATE INDEX IF NOT EXISTS reservations_subscriber ON reservations (subscriber);
 CREATE INDEX IF NOT EXISTS reservations_expires ON reservations (expires_at);
 CREATE INDEX IF NOT EXISTS reservations_instance ON reservations (instance);
@@ -224,6 +228,7 @@ fn reservation(r: &Row) -> Reservation {
         amount: r.get(3),
         expires_at: r.get(4),
         instance: r.get(5),
+        request: r.get::<_, Option<i64>>(6).map(|n| n as u32),
     }
 }
 
@@ -310,7 +315,7 @@ impl Tx for PgTx<'_, '_> {
     fn reservation(&mut self, session: &str) -> DbResult<Option<Reservation>> {
         Ok(self
             .opt(
-                "SELECT session, subscriber, seconds, amount, expires_at, instance
+                "SELECT session, subscriber, seconds, amount, expires_at, instance, request
                  FROM reservations WHERE session = $1",
                 &[&session],
             )?
@@ -320,11 +325,13 @@ impl Tx for PgTx<'_, '_> {
 
     fn put_reservation(&mut self, r: &Reservation) -> DbResult<()> {
         self.exec(
-            "INSERT INTO reservations (session, subscriber, seconds, amount, expires_at, instance)
-             VALUES ($1, $2, $3, $4, $5, $6)
+            "INSERT INTO reservations
+               (session, subscriber, seconds, amount, expires_at, instance, request)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT (session) DO UPDATE SET subscriber = excluded.subscriber,
                seconds = excluded.seconds, amount = excluded.amount,
-               expires_at = excluded.expires_at, instance = excluded.instance",
+               expires_at = excluded.expires_at, instance = excluded.instance,
+               request = excluded.request",
             &[
                 &r.session,
                 &r.subscriber,
@@ -332,6 +339,7 @@ impl Tx for PgTx<'_, '_> {
                 &r.amount,
                 &r.expires_at,
                 &r.instance,
+                &r.request.map(i64::from),
             ],
         )
         .map(|_| ())

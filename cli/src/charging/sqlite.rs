@@ -35,7 +35,8 @@ CREATE TABLE IF NOT EXISTS reservations (
     seconds INTEGER NOT NULL CHECK (seconds >= 0),
     amount INTEGER NOT NULL CHECK (amount >= 0),
     expires_at INTEGER NOT NULL,
-    instance TEXT NOT NULL
+    instance TEXT NOT NULL,
+    request INTEGER
 );
 CREATE INDEX IF NOT EXISTS reservations_subscriber ON reservations (subscriber);
 CREATE INDEX IF NOT EXISTS reservations_expires ON reservations (expires_at);
@@ -112,7 +113,7 @@ fn err(e: rusqlite::Error) -> DbError {
 impl Sqlite {
     pub(crate) fn open(path: &str, config: &ChargingConfig) -> DbResult<Sqlite> {
         let existed = Path::new(path).exists();
-        let conn = Connection::open(path).map_err(err)?;
+        let mut conn = Connection::open(path).map_err(err)?;
         conn.busy_timeout(config.lock_timeout).map_err(err)?;
         let mode: String = conn
             .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
@@ -126,6 +127,7 @@ impl Sqlite {
         conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
             .map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
+        add_reservation_request(&mut conn).map_err(err)?;
         let mut db = Sqlite { conn };
         if !existed {
             // Decided again inside the (immediate, so serialised)
@@ -163,6 +165,25 @@ impl Sqlite {
     }
 }
 
+/// Databases made before `reservations.request` (the CC-Request-Number
+/// that granted the reservation, so that the same request resent is not
+/// granted twice) get the column. SQLite has no `ADD COLUMN IF NOT
+/// EXISTS`: the column is looked for and added in one immediate
+/// transaction, so that two processes opening one old file do not both
+/// add it.
+fn add_reservation_request(conn: &mut Connection) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let has: bool = tx.query_row(
+        "SELECT COUNT(*) > 0 FROM pragma_table_info('reservations') WHERE name = 'request'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has {
+        tx.execute_batch("ALTER TABLE reservations ADD COLUMN request INTEGER")?;
+    }
+    tx.commit()
+}
+
 struct SqliteTx<'a>(&'a Connection);
 
 fn account(r: &Row<'_>) -> rusqlite::Result<Account> {
@@ -182,6 +203,7 @@ fn reservation(r: &Row<'_>) -> rusqlite::Result<Reservation> {
         amount: r.get(3)?,
         expires_at: r.get(4)?,
         instance: r.get(5)?,
+        request: r.get::<_, Option<i64>>(6)?.map(|n| n as u32),
     })
 }
 
@@ -272,7 +294,7 @@ impl Tx for SqliteTx<'_> {
     fn reservation(&mut self, session: &str) -> DbResult<Option<Reservation>> {
         self.0
             .prepare_cached(
-                "SELECT session, subscriber, seconds, amount, expires_at, instance
+                "SELECT session, subscriber, seconds, amount, expires_at, instance, request
                  FROM reservations WHERE session = ?1",
             )
             .and_then(|mut s| s.query_row([session], reservation).optional())
@@ -282,11 +304,13 @@ impl Tx for SqliteTx<'_> {
     fn put_reservation(&mut self, r: &Reservation) -> DbResult<()> {
         self.0
             .prepare_cached(
-                "INSERT INTO reservations (session, subscriber, seconds, amount, expires_at, instance)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                "INSERT INTO reservations
+                   (session, subscriber, seconds, amount, expires_at, instance, request)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT (session) DO UPDATE SET subscriber = excluded.subscriber,
                    seconds = excluded.seconds, amount = excluded.amount,
-                   expires_at = excluded.expires_at, instance = excluded.instance",
+                   expires_at = excluded.expires_at, instance = excluded.instance,
+                   request = excluded.request",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -295,7 +319,8 @@ impl Tx for SqliteTx<'_> {
                     r.seconds,
                     r.amount,
                     r.expires_at,
-                    r.instance
+                    r.instance,
+                    r.request
                 ])
             })
             .map(|_| ())

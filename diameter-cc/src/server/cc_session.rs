@@ -85,7 +85,13 @@ impl CcServerSession {
         let subscriber = subscriber_of(ccr);
         let destination = destination_of(ccr);
         let requested = ccr.requested_service_unit.map(|u| u.cc_time.unwrap_or(0));
-        let a = server.grant(ccr.session_id, subscriber, destination, requested);
+        let a = server.grant(
+            ccr.session_id,
+            ccr.cc_request_number,
+            subscriber,
+            destination,
+            requested,
+        );
         if !a.result.is_success() || a.granted == Some(0) {
             server.release(ccr.session_id, subscriber);
             return (None, a);
@@ -279,6 +285,7 @@ impl CcServerSession {
                 server.release(sid.as_str(), sub.as_str());
                 server.grant(
                     sid.as_str(),
+                    number,
                     sub.as_str(),
                     dst.as_str(),
                     ccr.requested_service_unit.map(|u| u.cc_time.unwrap_or(0)),
@@ -297,7 +304,7 @@ impl CcServerSession {
                         // A new grant replaces what is left of the old one
                         // (RFC 8506 §5.2.2).
                         server.release(sid.as_str(), sub.as_str());
-                        server.grant(sid.as_str(), sub.as_str(), dst.as_str(), Some(r))
+                        server.grant(sid.as_str(), number, sub.as_str(), dst.as_str(), Some(r))
                     }
                     (Ok(()), _, _) => Answer {
                         result: ResultCode::SUCCESS,

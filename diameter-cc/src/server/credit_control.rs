@@ -75,6 +75,25 @@ pub trait Rating {
     /// Give back what is still reserved for the session.
     fn release(&mut self, session: &str, subscriber: &str);
 
+    /// [`Rating::reserve`] for the CCR numbered `request` (its
+    /// CC-Request-Number) of `session`: what the server calls. A rating
+    /// engine that keeps its reservations can note the request that made
+    /// one, so that the same request resent to another server sharing the
+    /// same balances (failover, RFC 8506 §5.7), or retried after a crash,
+    /// gets its grant again instead of a second one held beside it. The
+    /// default ignores `request`.
+    fn reserve_request(
+        &mut self,
+        session: &str,
+        request: u32,
+        subscriber: &str,
+        destination: &str,
+        requested: u32,
+    ) -> Result<u32, ResultCode> {
+        let _ = request;
+        self.reserve(session, subscriber, destination, requested)
+    }
+
     /// [`Rating::debit`] for the CCR numbered `request` (its
     /// CC-Request-Number) of `session`: what the server calls. A rating
     /// engine that stores its debits can key them by `(session, request)`
@@ -347,10 +366,12 @@ impl<R: Rating + ?Sized> CcServer<R> {
     }
 
     /// Grant up to `requested` seconds (the configured default without
-    /// RSU, capped at [`CcServerConfig::max_grant`]).
+    /// RSU, capped at [`CcServerConfig::max_grant`]) for the CCR numbered
+    /// `request` of `session`.
     pub(crate) fn grant(
         &mut self,
         session: &str,
+        request: u32,
         subscriber: &str,
         destination: &str,
         requested: Option<u32>,
@@ -358,7 +379,10 @@ impl<R: Rating + ?Sized> CcServer<R> {
         let want = requested
             .unwrap_or(self.config.default_grant)
             .min(self.config.max_grant);
-        match self.rating.reserve(session, subscriber, destination, want) {
+        let reserved = self
+            .rating
+            .reserve_request(session, request, subscriber, destination, want);
+        match reserved {
             Ok(0) if want > 0 => match self.config.no_credit {
                 NoCredit::ZeroGrant => Answer {
                     result: ResultCode::SUCCESS,
