@@ -494,6 +494,9 @@ fn count_mode(spec: &str) {
             "ours_server_acr" => {
                 black_box(b::server_acr(black_box(bytes)).unwrap());
             }
+            "compiled_acr" => {
+                black_box(b::compiled::compiled_acr(black_box(bytes)).unwrap());
+            }
             "ours_encode" => {
                 black_box(b::encode(black_box(&input.values), &mut buf).unwrap());
             }
