@@ -424,15 +424,22 @@ fn serve_killed_mid_run_keeps_everything_it_acknowledged() {
     assert_eq!(a.reserved, 0, "{a:?}");
 }
 
-#[test]
-fn send_one_request_from_its_json_form() {
+/// The bench's CCR-Initial (`shared/bench-msgs/ccr-i.hex`) in its JSON
+/// form (`diameter decode --json`), written into `dir`.
+fn ccr_i_json(dir: &tempfile::TempDir) -> std::path::PathBuf {
     let hex = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../shared/bench-msgs/ccr-i.hex");
     let o = diameter(&["decode", "--json", hex.to_str().unwrap()]);
     assert!(o.status.success());
-    let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("ccr.json");
     std::fs::write(&json, &o.stdout).unwrap();
+    json
+}
+
+#[test]
+fn send_one_request_from_its_json_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = ccr_i_json(&dir);
 
     // To the built-in server: the tree of the CCA.
     let o = diameter(&["send", json.to_str().unwrap()]);
@@ -466,13 +473,8 @@ fn send_one_request_from_its_json_form() {
 /// once per instance.
 #[test]
 fn a_ccr_resent_to_another_instance_holds_the_money_once() {
-    let hex = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/bench-msgs/ccr-i.hex");
-    let o = diameter(&["decode", "--json", hex.to_str().unwrap()]);
-    assert!(o.status.success());
     let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("ccr.json");
-    std::fs::write(&json, &o.stdout).unwrap();
+    let json = ccr_i_json(&dir);
     let db = format!("sqlite:{}", dir.path().join("charging.db").display());
     let a = Serve::start(&db, &["--instance", "a"]);
     let b = Serve::start(&db, &["--instance", "b"]);
