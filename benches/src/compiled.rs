@@ -43,7 +43,7 @@ const REQUIRED: u32 = 0b11_1111;
 /// one loop with one dispatch on its code.
 #[inline]
 pub fn compiled_acr(stream: &[u8]) -> Result<u64, Error> {
-    let msg = crate::framed_pub(stream)?;
+    let msg = crate::framed(stream)?;
     let f = decode(&msg)?;
     Ok((f.session_id.len() as u64)
         .wrapping_add(f.record_type as u64)

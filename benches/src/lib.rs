@@ -178,7 +178,7 @@ pub fn check_validate(bytes: &[u8]) -> Result<Message<'_>, Error> {
 /// framed ([`diameter_core::Framer`]) and its header checked
 /// ([`Message::new_checked`]); a partial frame is an error here.
 #[inline(always)]
-fn framed(stream: &[u8]) -> Result<Message<'_>, Error> {
+pub fn framed(stream: &[u8]) -> Result<Message<'_>, Error> {
     let len = match diameter_core::Framer::default().check(stream)? {
         diameter_core::Frame::Complete(len) => len,
         diameter_core::Frame::Partial { .. } => {
@@ -186,12 +186,6 @@ fn framed(stream: &[u8]) -> Result<Message<'_>, Error> {
         }
     };
     Message::new_checked(stream.get(..len).unwrap_or_default())
-}
-
-/// [`framed`], for the experiment of [`compiled`].
-#[inline(always)]
-pub fn framed_pub(stream: &[u8]) -> Result<Message<'_>, Error> {
-    framed(stream)
 }
 
 /// The server's receive path of a CCR up to the point where rating can
