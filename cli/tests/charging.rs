@@ -201,3 +201,25 @@ fn an_older_database_gets_the_request_column() {
     db.release("new").unwrap();
     assert_eq!(db.account("1001").unwrap().unwrap().reserved, 0);
 }
+
+/// A resent request that finds another reservation of its subscriber
+/// expired gives that money back, as a first request would: the expired
+/// reservation is deleted and the subscriber's reserved total follows.
+#[test]
+fn a_resent_request_frees_what_expired() {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let mut db = Charging::open(&url(&dir), ChargingConfig::default()).unwrap();
+    let now = Arc::new(AtomicI64::new(1_000_000));
+    let clock = now.clone();
+    db.set_clock(move || clock.load(Ordering::SeqCst));
+    // x lapses 15 min + 12 s after it was made, s 15 min + 120 s after.
+    db.reserve("x", Some(0), "1001", "1002", 6).unwrap();
+    let s = db.reserve("s", Some(0), "1001", "1002", 60).unwrap();
+    now.fetch_add(15 * 60 + 60, Ordering::SeqCst);
+    let again = db.reserve("s", Some(0), "1001", "1002", 60).unwrap();
+    assert_eq!((again.seconds, again.amount), (60, 0));
+    let a = db.account("1001").unwrap().unwrap();
+    assert_eq!(a.reserved, s.amount, "x's money given back");
+}

@@ -704,6 +704,8 @@ impl Charging {
             let seen =
                 |r: &&Reservation| matches!((r.request, request), (Some(m), Some(n)) if m >= n);
             if let Some(r) = held.as_ref().filter(seen) {
+                // What expired above is given back all the same.
+                tx.set_account(&acct)?;
                 return Ok(Grant {
                     seconds: r.seconds.clamp(0, i64::from(u32::MAX)) as u32,
                     amount: 0,
