@@ -19,7 +19,7 @@ use crate::avp::{Avp, AvpIter};
 use crate::dict::{AvpDef, AvpInfo, CommandDef, Dictionary, Grammar, Rule, RuleKind};
 use crate::error::{Error, ErrorKind};
 use crate::header::{ApplicationId, CommandCode, CommandFlags, HeaderRepr, HEADER_LEN};
-use crate::read::ReadAvps;
+use crate::read::{ReadAvps, WalkState};
 use crate::types::{AvpType, DataType};
 
 /// Failed-AVP's code (RFC 6733 §7.5).
@@ -90,7 +90,7 @@ impl Default for ParseConfig {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct AvpSet<'a> {
     bytes: &'a [u8],
-    base: u32,
+    pub(crate) base: u32,
 }
 
 impl<'a> AvpSet<'a> {
@@ -402,7 +402,7 @@ impl<'a> Message<'a> {
     ) -> Result<(), Error> {
         config.check_command_flags(self.flags())?;
         match dict.command(self.command_code(), self.is_request()) {
-            Some(def) => self.validate_command(def, dict, config),
+            Some(def) => dict.validate_command(self, def, config),
             None if self.flags().is_error() => validate_set(
                 self.avps(),
                 &crate::dict::base::ERROR_ANSWER,
@@ -439,7 +439,7 @@ impl<'a> Message<'a> {
     ) -> Result<Self, Error> {
         match dict.command(self.command_code(), self.is_request()) {
             Some(def) => {
-                self.validate_command(def, dict, config)?;
+                dict.validate_command(&self, def, config)?;
                 Ok(Message {
                     validated: true,
                     ..self
@@ -520,9 +520,11 @@ impl<'a> Message<'a> {
         // An answer with the E bit follows the generic answer-message grammar
         // of §7.2, whatever its command (and whatever its P bit).
         if self.flags().is_error() {
+            // Not the grammar `read` was written for: its AVPs are checked
+            // by the validator ([`ReadAvps::listed`] is not asked).
             let grammar = &crate::dict::base::ERROR_ANSWER;
-            let all = Required::All;
-            return validate_rules(self.avps(), grammar, dict, config, 0, all, read);
+            let (all, set) = (Required::All, self.avps());
+            return validate_rules(set, grammar, dict, config, 0, all, read, false);
         }
         if def.proxiable != self.flags().is_proxiable() {
             return Err(Error::new(ErrorKind::InvalidHeaderBits));
@@ -537,7 +539,7 @@ impl<'a> Message<'a> {
         } else {
             Required::All
         };
-        validate_rules(self.avps(), &def.grammar, dict, config, 0, mode, read)
+        validate_rules(self.avps(), &def.grammar, dict, config, 0, mode, read, true)
     }
 }
 
@@ -547,6 +549,11 @@ impl<'a> Message<'a> {
 fn skip(_: &Avp<'_>) -> Result<(), Error> {
     Ok(())
 }
+
+/// Whether a validation asks readers to check the AVPs they list
+/// ([`ReadAvps::listed`]): on hosts, not on bare metal (`target_os =
+/// "none"`), where the generic checks take less flash.
+const COMPILED: bool = cfg!(not(target_os = "none"));
 
 /// Which minimum counts of a grammar are enforced.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -638,12 +645,16 @@ pub fn validate_set<D: Dictionary>(
     config: &ParseConfig,
     depth: u16,
 ) -> Result<(), Error> {
-    validate_rules(set, grammar, dict, config, depth, Required::All, &mut skip)
+    let all = Required::All;
+    validate_rules(set, grammar, dict, config, depth, all, &mut skip, false)
 }
 
 /// Validate `set` against `grammar`, calling `read` with each AVP that
 /// passed its checks (see [`Message::validate_command_reading`]; the
-/// nested sets of Grouped AVPs are validated with [`skip`]).
+/// nested sets of Grouped AVPs are validated with [`skip`]). With
+/// `listed`, `read` was written for `grammar` and checks the AVPs it lists
+/// itself ([`ReadAvps::listed`]).
+#[allow(clippy::too_many_arguments)]
 fn validate_rules<'a, D, R>(
     set: AvpSet<'a>,
     grammar: &Grammar,
@@ -652,6 +663,7 @@ fn validate_rules<'a, D, R>(
     depth: u16,
     required: Required,
     read: &mut R,
+    listed: bool,
 ) -> Result<(), Error>
 where
     D: Dictionary,
@@ -659,19 +671,25 @@ where
 {
     let rules = grammar.rules;
     let reserved = reserved_mask(config);
-    // Rules seen at least once (bit i for rules[i]): with `[x]`, `{x}`,
-    // `*[x]` and `1*{x}` (every grammar of the RFCs) that is all a count
-    // has to say; a grammar with other bounds is counted afterwards.
-    let mut seen = 0u64;
+    // Rules seen at least once (bit i for rules[i], `walk.seen`): with
+    // `[x]`, `{x}`, `*[x]` and `1*{x}` (every grammar of the RFCs) that is
+    // all a count has to say; a grammar with other bounds is counted
+    // afterwards. The reader checks the AVPs it lists itself, against the
+    // same state ([`ReadAvps::listed`]).
+    let mut walk = WalkState::new(&set, rules, config);
     // AVPs mostly come in the grammar's order: the search for an AVP's rule
-    // starts at the previous AVP's.
-    let mut cursor = 0usize;
+    // starts at the previous AVP's (`walk.cursor`).
     // Errors are built by `fail` out of line, from the AVP's offset alone,
     // so that the AVP need not be kept in memory on the way.
     let fail = |avp: &Avp<'_>, kind| avp_error(&set, avp.offset(), kind);
     let mut iter = set.iter();
     while let Some(avp) = iter.next_avp() {
-        let rule = find_rule(grammar, avp.code(), avp.vendor(), cursor);
+        // On bare metal the generic checks only: the compiled ones are
+        // code per listed AVP, flash a device would rather keep.
+        if COMPILED && listed && read.listed(&avp, &mut walk)? {
+            continue;
+        }
+        let rule = find_rule(grammar, avp.code(), avp.vendor(), walk.cursor);
         // What the AVP's definition says: from its rule when the grammar
         // lists it (a rule carries its AVP's type and flag rules), from the
         // dictionary otherwise.
@@ -704,12 +722,12 @@ where
         }
         match rule {
             Some((i, r)) => {
-                cursor = i;
+                walk.cursor = i;
                 let bit = 1u64 << (i & 63);
-                if seen & bit != 0 && r.max == 1 {
+                if walk.seen & bit != 0 && r.max == 1 {
                     return Err(fail(&avp, ErrorKind::TooManyAvps));
                 }
-                seen |= bit;
+                walk.seen |= bit;
                 if r.kind == RuleKind::Fixed && !at_position(&set, avp.offset(), i) {
                     return Err(fail(&avp, ErrorKind::AvpNotAllowed));
                 }
@@ -724,10 +742,10 @@ where
         return check_counts(set, grammar, dict, required);
     }
     let min = grammar.required();
-    if seen & min == min {
+    if walk.seen & min == min {
         return Ok(());
     }
-    missing_of_seen(rules, dict, required, seen)
+    missing_of_seen(rules, dict, required, walk.seen)
 }
 
 /// The content of Grouped AVP `avp` of `info` (the dictionary's entry;
@@ -758,7 +776,16 @@ where
         check_failed_avp(avp.group_set(), config, depth + 1)
     } else if let Some(inner) = read.group(avp) {
         let (set, all) = (avp.group_set(), Required::All);
-        validate_rules(set, &info.grammar, dict, config, depth + 1, all, inner)
+        validate_rules(
+            set,
+            &info.grammar,
+            dict,
+            config,
+            depth + 1,
+            all,
+            inner,
+            true,
+        )
     } else {
         validate_set(avp.group_set(), &info.grammar, dict, config, depth + 1)
     }

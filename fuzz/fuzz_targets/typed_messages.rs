@@ -2,15 +2,31 @@
 //! agrees with the generic `Message` view: what a typed struct says is what
 //! `Message::get` says, MSCC iteration sees the same groups as `get_all`,
 //! a typed decode succeeds only where the generic grammar check does, the
-//! one-pass CCR decode equals validation followed by the read, and the
-//! groups it reads in the validation walk equal their own decoders'.
+//! one-pass CCR and ACR decodes (the AVPs their readers list checked by
+//! those readers) equal the generic validation followed by the read, the
+//! groups read in the validation walk equal their own decoders', and the
+//! dictionary's compiled validation of a CCR or ACR gives what the generic
+//! validator gives.
 #![no_main]
 
 use diameter_cc::dict::{self, tgpp, CreditControl};
 use diameter_cc::msg::{Aca, Acr, Cca, Ccr, ImsInformation, ServiceUnit};
-use diameter_core::dict::base;
-use diameter_core::{ApplicationId, Message, ParseConfig};
+use diameter_core::dict::{base, AvpInfo, CommandDef};
+use diameter_core::{ApplicationId, CommandCode, Dictionary, Message, ParseConfig};
 use libfuzzer_sys::fuzz_target;
+
+/// `CreditControl` without its compiled validators (the generic
+/// validator for every command).
+struct Interpreted;
+
+impl Dictionary for Interpreted {
+    fn avp(&self, code: u32, vendor: u32) -> Option<&'static AvpInfo> {
+        CreditControl.avp(code, vendor)
+    }
+    fn command(&self, code: CommandCode, request: bool) -> Option<&'static CommandDef> {
+        CreditControl.command(code, request)
+    }
+}
 
 fuzz_target!(|data: &[u8]| {
     let Ok(msg) = Message::parse_with(data, &CreditControl) else {
@@ -45,8 +61,30 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
+    // The compiled validation (CCR, ACR) agrees with the generic one.
+    let cfg = ParseConfig::DEFAULT;
+    let compiled = msg.validate_with_config(&CreditControl, &cfg);
+    assert_eq!(
+        compiled,
+        msg.validate_with_config(&Interpreted, &cfg),
+        "compiled validation differs"
+    );
     // The one-pass decode (validation and read in one walk, for a message
     // not validated yet) agrees with validating first and reading after.
+    if msg.command_code() == base::ACR.code && msg.is_request() {
+        let one = Acr::decode(&msg).map(|mut a| {
+            a.message = msg;
+            a
+        });
+        let two = msg
+            .validated(&Interpreted)
+            .and_then(|m| Acr::decode(&m))
+            .map(|mut a| {
+                a.message = msg;
+                a
+            });
+        assert_eq!(one, two, "one-pass ACR decode differs");
+    }
     if msg.command_code() == dict::CCR.code
         && msg.is_request()
         && msg.application_id() == ApplicationId::CREDIT_CONTROL
@@ -56,7 +94,7 @@ fuzz_target!(|data: &[u8]| {
             c
         });
         let two = msg
-            .validated(&CreditControl)
+            .validated(&Interpreted)
             .and_then(|m| Ccr::decode(&m))
             .map(|mut c| {
                 c.message = msg;

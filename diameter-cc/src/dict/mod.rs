@@ -28,7 +28,7 @@
 //! ```
 
 use diameter_core::dict::{AvpInfo, CommandDef, Dictionary};
-use diameter_core::CommandCode;
+use diameter_core::{CommandCode, Error, Message, ParseConfig};
 
 pub use diameter_core::dict::base;
 
@@ -380,12 +380,50 @@ impl Dictionary for CreditControl {
 
     fn command(&self, code: CommandCode, request: bool) -> Option<&'static CommandDef> {
         match (code, request) {
+            #[cfg(all(feature = "server", not(target_os = "none")))]
+            (CommandCode::CREDIT_CONTROL, true) => Some(&CCR_DEF),
+            #[cfg(not(all(feature = "server", not(target_os = "none"))))]
             (CommandCode::CREDIT_CONTROL, true) => Some(&CCR),
             (CommandCode::CREDIT_CONTROL, false) => Some(&CCA),
+            #[cfg(all(feature = "server", not(target_os = "none")))]
+            (CommandCode::ACCOUNTING, true) => Some(&ACR_DEF),
             _ => base::Base.command(code, request),
         }
     }
+
+    /// With the `server` feature (the requests a server receives), the CCR
+    /// and the ACR this dictionary gives are validated by the readers of
+    /// [`Ccr`](crate::msg::Ccr) and [`Acr`](crate::msg::Acr), which check
+    /// the AVPs they list in one dispatch each
+    /// ([`ReadAvps::listed`](diameter_core::read::ReadAvps::listed)); any
+    /// other definition, and every one without `server` (a client's
+    /// firmware need not link them), by the generic validator.
+    #[inline]
+    fn validate_command(
+        &self,
+        msg: &Message<'_>,
+        def: &CommandDef,
+        config: &ParseConfig,
+    ) -> Result<(), Error> {
+        #[cfg(all(feature = "server", not(target_os = "none")))]
+        if core::ptr::eq(def, &CCR_DEF) {
+            return crate::msg::ccr::validate(msg, config);
+        }
+        #[cfg(all(feature = "server", not(target_os = "none")))]
+        if core::ptr::eq(def, &ACR_DEF) {
+            return crate::msg::acr::validate(msg, config);
+        }
+        msg.validate_command(def, self, config)
+    }
 }
+
+/// The CCR of [`CreditControl::command`], at one address: a definition
+/// at this address is the one the CCR's reader was written for.
+#[cfg(all(feature = "server", not(target_os = "none")))]
+static CCR_DEF: CommandDef = CCR;
+/// The ACR of [`CreditControl::command`] (see [`CCR_DEF`]).
+#[cfg(all(feature = "server", not(target_os = "none")))]
+static ACR_DEF: CommandDef = base::ACR;
 
 #[cfg(test)]
 mod tests;

@@ -6,14 +6,14 @@ use diameter_core::{
     MessageBuilder, ParseConfig, ResultCode,
 };
 
-use diameter_core::read::ReadAvps;
+use diameter_core::read::{ReadAvps, WalkState};
 
 use super::groups::{ServiceInformationReader, SubscriptionIdReader};
 use super::in_walk::InWalk;
 use super::units::ServiceUnitReader;
 use super::Mscc;
 use super::{
-    read_avps, required, scan, CcaRepr, Groups, ImsInformation, ImsRepr, MsccIter, MsccRepr,
+    fields, read_avps, required, CcaRepr, Groups, ImsInformation, ImsRepr, MsccIter, MsccRepr,
     ServiceUnit, ServiceUnits, SubscriptionId, SubscriptionIds,
 };
 use crate::dict::base::{self, TerminationCause};
@@ -215,10 +215,15 @@ impl<'a> Fields<'a> {
     }
 }
 
-impl<'a> ReadAvps<'a> for Fields<'a> {
-    /// Read one top-level AVP: the first of each field's AVPs is kept.
+impl<'a> Fields<'a> {
+    /// Read one top-level AVP of a simple (not Grouped) field, checked in
+    /// `walk` when given (see [`fields!`]): the first copy is kept.
     #[inline(always)]
-    fn avp(&mut self, avp: &Avp<'a>) -> Result<(), Error> {
+    fn simple(
+        &mut self,
+        avp: &Avp<'a>,
+        mut walk: Option<&mut WalkState<'_>>,
+    ) -> Result<bool, Error> {
         let Fields {
             session_id,
             origin_host,
@@ -232,36 +237,13 @@ impl<'a> ReadAvps<'a> for Fields<'a> {
             user_name,
             origin_state_id,
             event_timestamp,
-            subscription_id,
             service_identifier,
             termination_cause,
-            requested_service_unit,
             requested_action,
             multiple_services_indicator,
-            service_information,
-            at,
+            ..
         } = self;
-        if avp.vendor() == 0 {
-            let first = |at: &mut u32| *at = (*at).min(avp.offset() as u32);
-            match avp.code() {
-                c if c == dict::SUBSCRIPTION_ID.code() => {
-                    first(&mut at.subscription_id);
-                    return subscription_id.close(avp);
-                }
-                c if c == dict::REQUESTED_SERVICE_UNIT.code() => {
-                    return requested_service_unit.close(avp);
-                }
-                c if c == dict::USED_SERVICE_UNIT.code() => first(&mut at.used_service_unit),
-                c if c == dict::MULTIPLE_SERVICES_CREDIT_CONTROL.code() => first(&mut at.mscc),
-                _ => {}
-            }
-        } else if avp.is(
-            tgpp::SERVICE_INFORMATION.code(),
-            tgpp::SERVICE_INFORMATION.vendor(),
-        ) {
-            return service_information.close(avp);
-        }
-        scan!(@exit return Ok(()); avp;
+        fields!(dict::CCR.grammar; avp, walk;
             session_id = base::SESSION_ID,
             origin_host = base::ORIGIN_HOST,
             origin_realm = base::ORIGIN_REALM,
@@ -277,9 +259,45 @@ impl<'a> ReadAvps<'a> for Fields<'a> {
             service_identifier = dict::SERVICE_IDENTIFIER,
             termination_cause = base::TERMINATION_CAUSE,
             requested_action = dict::REQUESTED_ACTION,
-            multiple_services_indicator = dict::MULTIPLE_SERVICES_INDICATOR;
-        );
-        Ok(())
+            multiple_services_indicator = dict::MULTIPLE_SERVICES_INDICATOR,
+        )
+    }
+}
+
+impl<'a> ReadAvps<'a> for Fields<'a> {
+    /// Read one top-level AVP: the first of each field's AVPs is kept.
+    #[inline(always)]
+    fn avp(&mut self, avp: &Avp<'a>) -> Result<(), Error> {
+        if avp.vendor() == 0 {
+            let at = &mut self.at;
+            let first = |at: &mut u32| *at = (*at).min(avp.offset() as u32);
+            match avp.code() {
+                c if c == dict::SUBSCRIPTION_ID.code() => {
+                    first(&mut at.subscription_id);
+                    return self.subscription_id.close(avp);
+                }
+                c if c == dict::REQUESTED_SERVICE_UNIT.code() => {
+                    return self.requested_service_unit.close(avp);
+                }
+                c if c == dict::USED_SERVICE_UNIT.code() => first(&mut at.used_service_unit),
+                c if c == dict::MULTIPLE_SERVICES_CREDIT_CONTROL.code() => first(&mut at.mscc),
+                _ => {}
+            }
+        } else if avp.is(
+            tgpp::SERVICE_INFORMATION.code(),
+            tgpp::SERVICE_INFORMATION.vendor(),
+        ) {
+            return self.service_information.close(avp);
+        }
+        self.simple(avp, None).map(drop)
+    }
+
+    /// The simple fields are checked and read in one dispatch.
+    // Not asked on bare metal (flash): see `ReadAvps::listed`.
+    #[cfg(not(target_os = "none"))]
+    #[inline(always)]
+    fn listed(&mut self, avp: &Avp<'a>, walk: &mut WalkState<'_>) -> Result<bool, Error> {
+        self.simple(avp, Some(walk))
     }
 
     /// The first Subscription-Id, Requested-Service-Unit and
@@ -300,6 +318,18 @@ impl<'a> ReadAvps<'a> for Fields<'a> {
             _ => None,
         }
     }
+}
+
+/// Validate `msg` against [`dict::CCR`] with the [`CreditControl`]
+/// dictionary, the AVPs the CCR's reader lists checked by it
+/// ([`CreditControl`]'s [`Dictionary::validate_command`]).
+///
+/// [`CreditControl`]: crate::CreditControl
+/// [`Dictionary::validate_command`]: diameter_core::Dictionary::validate_command
+#[cfg(all(feature = "server", not(target_os = "none")))]
+pub(crate) fn validate(msg: &Message<'_>, config: &ParseConfig) -> Result<(), Error> {
+    let mut checks = super::Checks(Fields::new(msg));
+    msg.validate_command_reading(&dict::CCR, &crate::CreditControl, config, &mut checks)
 }
 
 impl<'a> Ccr<'a> {
@@ -809,9 +839,11 @@ mod tests {
     }
 
     /// The one-pass decode of a message nobody validated (validation and
-    /// read in the same walk) gives what validating first and then reading
-    /// gives: the same CCR, or the same error (Result-Code, offset, failed
-    /// AVP), for a full CCR and every one-byte corruption of it.
+    /// read in the same walk, the AVPs the readers list checked by them)
+    /// gives what the generic validator and then the read give: the same
+    /// CCR, or the same error (Result-Code, offset, failed AVP), for a
+    /// full CCR and every one-byte corruption of it; and the dictionary's
+    /// compiled validation of the CCR agrees with the generic one.
     #[test]
     fn one_pass_equals_validate_then_read() {
         use crate::dict::tgpp::{NodeFunctionality, RoleOfNode};
@@ -848,9 +880,10 @@ mod tests {
             let Ok(msg) = Message::new_checked(b) else {
                 return;
             };
+            crate::msg::assert_compiled_validation(&msg);
             let one = Ccr::decode(&msg).map(|c| Ccr { message: msg, ..c });
             let two = msg
-                .validated(&crate::CreditControl)
+                .validated(&crate::msg::Interpreted)
                 .and_then(|m| Ccr::decode(&m))
                 .map(|c| Ccr { message: msg, ..c });
             assert_eq!(one, two, "{b:02x?}");
@@ -874,16 +907,7 @@ mod tests {
                 );
             }
         };
-        both(bytes);
         assert!(Ccr::decode(&Message::new_checked(bytes).unwrap()).is_ok());
-        let mut copy = [0u8; 1024];
-        for at in 20..bytes.len() {
-            for flip in [0x01, 0x02, 0x20, 0x40, 0x80, 0xff] {
-                let copy = &mut copy[..bytes.len()];
-                copy.copy_from_slice(bytes);
-                copy[at] ^= flip;
-                both(copy);
-            }
-        }
+        crate::msg::every_corruption(bytes, both);
     }
 }

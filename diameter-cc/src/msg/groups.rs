@@ -6,11 +6,11 @@ use diameter_core::message::GetAll;
 use diameter_core::types::Utf8String;
 use diameter_core::{AvpSet, Error, MessageBuilder};
 
-use diameter_core::read::ReadAvps;
+use diameter_core::read::{ReadAvps, WalkState};
 use diameter_core::Avp;
 
 use super::in_walk::{decode_group, GroupReader, InWalk};
-use super::{required, scan};
+use super::{fields, required};
 use crate::dict::tgpp::{self, NodeFunctionality, RoleOfNode};
 use crate::dict::{self, SubscriptionIdType};
 
@@ -297,15 +297,30 @@ pub(crate) struct SubscriptionIdReader<'a> {
     data: Option<&'a str>,
 }
 
+impl<'a> SubscriptionIdReader<'a> {
+    /// Read one AVP of the content, checked in `walk` when given (see
+    /// [`fields!`]).
+    #[inline(always)]
+    fn read(&mut self, avp: &Avp<'a>, mut walk: Option<&mut WalkState<'_>>) -> Result<bool, Error> {
+        let SubscriptionIdReader { id_type, data } = self;
+        fields!(dict::SUBSCRIPTION_ID.info.grammar; avp, walk;
+            id_type = dict::SUBSCRIPTION_ID_TYPE,
+            data = dict::SUBSCRIPTION_ID_DATA,
+        )
+    }
+}
+
 impl<'a> ReadAvps<'a> for SubscriptionIdReader<'a> {
     #[inline(always)]
     fn avp(&mut self, avp: &Avp<'a>) -> Result<(), Error> {
-        let SubscriptionIdReader { id_type, data } = self;
-        scan!(@exit return Ok(()); avp;
-            id_type = dict::SUBSCRIPTION_ID_TYPE,
-            data = dict::SUBSCRIPTION_ID_DATA;
-        );
-        Ok(())
+        self.read(avp, None).map(drop)
+    }
+
+    // Not asked on bare metal (flash): see `ReadAvps::listed`.
+    #[cfg(not(target_os = "none"))]
+    #[inline(always)]
+    fn listed(&mut self, avp: &Avp<'a>, walk: &mut WalkState<'_>) -> Result<bool, Error> {
+        self.read(avp, Some(walk))
     }
 }
 
@@ -335,6 +350,22 @@ pub(crate) struct ImsInformationReader<'a> {
 impl<'a> ReadAvps<'a> for ImsInformationReader<'a> {
     #[inline(always)]
     fn avp(&mut self, avp: &Avp<'a>) -> Result<(), Error> {
+        self.read(avp, None).map(drop)
+    }
+
+    // Not asked on bare metal (flash): see `ReadAvps::listed`.
+    #[cfg(not(target_os = "none"))]
+    #[inline(always)]
+    fn listed(&mut self, avp: &Avp<'a>, walk: &mut WalkState<'_>) -> Result<bool, Error> {
+        self.read(avp, Some(walk))
+    }
+}
+
+impl<'a> ImsInformationReader<'a> {
+    /// Read one AVP of the content, checked in `walk` when given (see
+    /// [`fields!`]).
+    #[inline(always)]
+    fn read(&mut self, avp: &Avp<'a>, mut walk: Option<&mut WalkState<'_>>) -> Result<bool, Error> {
         let ImsInformationReader {
             role_of_node,
             node_functionality,
@@ -343,15 +374,14 @@ impl<'a> ReadAvps<'a> for ImsInformationReader<'a> {
             called_party_address,
             ims_charging_identifier,
         } = self;
-        scan!(@exit return Ok(()); avp;
+        fields!(tgpp::IMS_INFORMATION.info.grammar; avp, walk;
             role_of_node = tgpp::ROLE_OF_NODE,
             node_functionality = tgpp::NODE_FUNCTIONALITY,
             user_session_id = tgpp::USER_SESSION_ID,
             calling_party_address = tgpp::CALLING_PARTY_ADDRESS,
             called_party_address = tgpp::CALLED_PARTY_ADDRESS,
-            ims_charging_identifier = tgpp::IMS_CHARGING_IDENTIFIER;
-        );
-        Ok(())
+            ims_charging_identifier = tgpp::IMS_CHARGING_IDENTIFIER,
+        )
     }
 }
 

@@ -83,10 +83,10 @@ use diameter_core::types::{AvpType, Grouped};
 use diameter_core::{ApplicationId, Avp, AvpSet, Error, ErrorKind, Message, ParseConfig};
 
 mod aca;
-mod acr;
+pub(crate) mod acr;
 mod asr;
 mod cca;
-mod ccr;
+pub(crate) mod ccr;
 mod groups;
 mod in_walk;
 mod mscc;
@@ -344,6 +344,130 @@ macro_rules! scan {
     };
 }
 pub(crate) use scan;
+
+/// Read the simple (not Grouped) fields of a reader written for the
+/// grammar `$grammar`, in either walk, from one list:
+/// `fields!(GRAMMAR; avp, walk; slot = DEF, ...)` with `avp: &Avp` and
+/// `walk: Option<&mut WalkState>`, each `slot` a `&mut Option<_>`.
+/// Evaluates to `Ok(true)` when the AVP is one of the list's (the value of
+/// the first copy is kept), and `Ok(false)` otherwise.
+///
+/// With a walk (the one-pass decode, [`ReadAvps::listed`]) the AVP is also
+/// checked as the validator would ([`WalkState::read`]), with its place in
+/// `$grammar` computed at compile time: each AVP is dispatched once on its
+/// code. Without (a message validated already) it is only decoded. Codes
+/// are compared alone, as in [`scan!`], so they must differ.
+macro_rules! fields {
+    ($grammar:expr; $avp:ident, $walk:ident; $($slot:ident = $def:expr),* $(,)?) => {{
+        const {
+            $crate::msg::assert_distinct(&[$($def.info.code,)*]);
+        }
+        let code = $avp.code();
+        'found: {
+            $(
+                if code == $def.info.code {
+                    if $avp.vendor() != $def.info.vendor {
+                        break 'found Ok(false);
+                    }
+                    match $walk {
+                        Some(ref mut walk) => {
+                            const AT: diameter_core::read::Listed =
+                                diameter_core::read::Listed::of(&$grammar, &$def);
+                            let value = walk.read($avp, &$def, &AT)?;
+                            if $slot.is_none() {
+                                *$slot = Some(value);
+                            }
+                        }
+                        None => {
+                            if $slot.is_none() {
+                                *$slot = Some($crate::msg::read($avp, &$def)?);
+                            }
+                        }
+                    }
+                    break 'found Ok(true);
+                }
+            )*
+            Ok(false)
+        }
+    }};
+}
+pub(crate) use fields;
+
+/// The checks of a reader's listed AVPs ([`ReadAvps::listed`]) without
+/// its reads: a validation compiled for the reader's grammar. Groups are
+/// left to the validator (no reader of their content), and
+/// [`ReadAvps::avp`] reads nothing.
+#[cfg(all(feature = "server", not(target_os = "none")))]
+pub(crate) struct Checks<R>(pub(crate) R);
+
+#[cfg(all(feature = "server", not(target_os = "none")))]
+impl<'a, R: ReadAvps<'a>> ReadAvps<'a> for Checks<R> {
+    #[inline(always)]
+    fn avp(&mut self, _: &Avp<'a>) -> Result<(), Error> {
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn listed(
+        &mut self,
+        avp: &Avp<'a>,
+        walk: &mut diameter_core::read::WalkState<'_>,
+    ) -> Result<bool, Error> {
+        self.0.listed(avp, walk)
+    }
+}
+
+/// [`crate::CreditControl`] without its compiled validators: every
+/// command validated by the generic validator, for the tests that hold
+/// the two to the same result.
+#[cfg(test)]
+pub(crate) struct Interpreted;
+
+#[cfg(test)]
+impl diameter_core::Dictionary for Interpreted {
+    fn avp(&self, code: u32, vendor: u32) -> Option<&'static diameter_core::dict::AvpInfo> {
+        diameter_core::Dictionary::avp(&crate::CreditControl, code, vendor)
+    }
+    fn command(
+        &self,
+        code: diameter_core::CommandCode,
+        request: bool,
+    ) -> Option<&'static CommandDef> {
+        diameter_core::Dictionary::command(&crate::CreditControl, code, request)
+    }
+}
+
+/// The checks of a one-pass decode against the generic validator, for
+/// `bytes` and every one-byte corruption of it: `agree` is given each
+/// message that passes the header check.
+#[cfg(test)]
+pub(crate) fn every_corruption(bytes: &[u8], mut agree: impl FnMut(&[u8])) {
+    agree(bytes);
+    let mut copy = [0u8; 1024];
+    for at in 20..bytes.len() {
+        for flip in [0x01, 0x02, 0x20, 0x40, 0x80, 0xff] {
+            let copy = &mut copy[..bytes.len()];
+            copy.copy_from_slice(bytes);
+            copy[at] ^= flip;
+            agree(copy);
+        }
+    }
+}
+
+/// [`crate::CreditControl`]'s validation of `msg` (compiled for its CCR
+/// and ACR) gives what the generic validator gives.
+#[cfg(test)]
+pub(crate) fn assert_compiled_validation(msg: &Message<'_>) {
+    use diameter_core::Dictionary;
+    let cfg = ParseConfig::DEFAULT;
+    let compiled = msg.validate_with_config(&crate::CreditControl, &cfg);
+    let generic = msg.validate_with_config(&Interpreted, &cfg);
+    assert_eq!(compiled, generic, "{:02x?}", msg.as_bytes());
+    if let Some(def) = crate::CreditControl.command(msg.command_code(), msg.is_request()) {
+        let generic = msg.validate_command(def, &crate::CreditControl, &cfg);
+        assert_eq!(compiled, generic, "{:02x?}", msg.as_bytes());
+    }
+}
 
 /// Compile-time check of [`scan!`]: no code twice in one list.
 pub(crate) const fn assert_distinct(codes: &[u32]) {

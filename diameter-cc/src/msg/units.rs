@@ -5,11 +5,11 @@
 use diameter_core::types::Timestamp;
 use diameter_core::{AvpSet, Error, MessageBuilder};
 
-use diameter_core::read::ReadAvps;
+use diameter_core::read::{ReadAvps, WalkState};
 use diameter_core::Avp;
 
 use super::in_walk::{decode_group, GroupReader};
-use super::{required, scan};
+use super::{fields, required, scan};
 use crate::dict::tgpp::{self, ReportingReason};
 use crate::dict::{self, TariffChangeUsage};
 
@@ -379,24 +379,28 @@ impl<'a> CostInformation<'a> {
 }
 
 /// The reader of a Requested-, Granted- or Used-Service-Unit's content
-/// (see [`GroupReader`]): the first of each AVP is kept.
+/// (see [`GroupReader`]): the first of each AVP is kept. In a validation
+/// walk it is given for a Requested-Service-Unit only (the CCR's): the
+/// places of its AVPs are those of that grammar ([`ReadAvps::listed`]).
 pub(crate) struct ServiceUnitReader(pub(crate) ServiceUnit);
 
-impl<'a> ReadAvps<'a> for ServiceUnitReader {
+impl ServiceUnitReader {
+    /// Read one AVP of a simple field, checked in `walk` when given (see
+    /// [`fields!`]).
     #[inline(always)]
-    fn avp(&mut self, avp: &Avp<'a>) -> Result<(), Error> {
+    fn read(&mut self, avp: &Avp<'_>, mut walk: Option<&mut WalkState<'_>>) -> Result<bool, Error> {
         let ServiceUnit {
             reporting_reason,
             tariff_time_change,
             tariff_change_usage,
             cc_time,
-            cc_money,
             cc_total_octets,
             cc_input_octets,
             cc_output_octets,
             cc_service_specific_units,
+            ..
         } = &mut self.0;
-        scan!(@exit return Ok(()); avp;
+        fields!(dict::REQUESTED_SERVICE_UNIT.info.grammar; avp, walk;
             cc_time = dict::CC_TIME,
             cc_total_octets = dict::CC_TOTAL_OCTETS,
             cc_input_octets = dict::CC_INPUT_OCTETS,
@@ -404,10 +408,27 @@ impl<'a> ReadAvps<'a> for ServiceUnitReader {
             cc_service_specific_units = dict::CC_SERVICE_SPECIFIC_UNITS,
             tariff_time_change = dict::TARIFF_TIME_CHANGE,
             tariff_change_usage = dict::TARIFF_CHANGE_USAGE,
-            reporting_reason = tgpp::REPORTING_REASON;
-            group cc_money = dict::CC_MONEY => CcMoney::decode,
-        );
+            reporting_reason = tgpp::REPORTING_REASON,
+        )
+    }
+}
+
+impl<'a> ReadAvps<'a> for ServiceUnitReader {
+    #[inline(always)]
+    fn avp(&mut self, avp: &Avp<'a>) -> Result<(), Error> {
+        if self.read(avp, None)? {
+            return Ok(());
+        }
+        let cc_money = &mut self.0.cc_money;
+        scan!(@exit return Ok(()); avp;; group cc_money = dict::CC_MONEY => CcMoney::decode);
         Ok(())
+    }
+
+    // Not asked on bare metal (flash): see `ReadAvps::listed`.
+    #[cfg(not(target_os = "none"))]
+    #[inline(always)]
+    fn listed(&mut self, avp: &Avp<'a>, walk: &mut WalkState<'_>) -> Result<bool, Error> {
+        self.read(avp, Some(walk))
     }
 }
 

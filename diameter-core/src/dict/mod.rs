@@ -24,7 +24,9 @@
 use core::marker::PhantomData;
 
 use crate::avp::AvpFlags;
+use crate::error::Error;
 use crate::header::{ApplicationId, CommandCode};
+use crate::message::{Message, ParseConfig};
 use crate::types::{AvpType, DataType, EnumValue};
 
 pub mod base;
@@ -510,6 +512,33 @@ pub trait Dictionary {
     fn avp(&self, code: u32, vendor: u32) -> Option<&'static AvpInfo>;
     /// The definition of a command, if known.
     fn command(&self, code: CommandCode, request: bool) -> Option<&'static CommandDef>;
+
+    /// Validate `msg` against `def` with this dictionary: what
+    /// [`Message::validated`](crate::Message::validated) does once
+    /// [`Dictionary::command`] gave `def`. The default is
+    /// [`Message::validate_command`]; a dictionary may answer some of its
+    /// own commands with a validator compiled for their grammar (a reader
+    /// that checks the AVPs it lists, [`ReadAvps::listed`]), which must
+    /// give the same result.
+    ///
+    /// [`ReadAvps::listed`]: crate::read::ReadAvps::listed
+    ///
+    /// ```
+    /// use diameter_core::{dict::base, Dictionary, Message, ParseConfig};
+    /// # let bytes = diameter_core::doc_example();
+    /// let msg = Message::new_checked(&bytes)?;
+    /// base::Base.validate_command(&msg, &base::DWR, &ParseConfig::DEFAULT)?;
+    /// # Ok::<(), diameter_core::Error>(())
+    /// ```
+    #[inline]
+    fn validate_command(
+        &self,
+        msg: &Message<'_>,
+        def: &CommandDef,
+        config: &ParseConfig,
+    ) -> Result<(), Error> {
+        msg.validate_command(def, &self, config)
+    }
 }
 
 impl<D: Dictionary + ?Sized> Dictionary for &D {
@@ -518,6 +547,15 @@ impl<D: Dictionary + ?Sized> Dictionary for &D {
     }
     fn command(&self, code: CommandCode, request: bool) -> Option<&'static CommandDef> {
         (**self).command(code, request)
+    }
+    #[inline]
+    fn validate_command(
+        &self,
+        msg: &Message<'_>,
+        def: &CommandDef,
+        config: &ParseConfig,
+    ) -> Result<(), Error> {
+        (**self).validate_command(msg, def, config)
     }
 }
 
