@@ -6,6 +6,9 @@
 //! its errors are not those of `Message::validate` in every case (the
 //! order of checks, Failed-AVP of a missing AVP); it measures a ceiling,
 //! on the bench message only (`CODEC_BENCH_OPS=compiled_acr:acr-start:N`).
+//! The codec's own version of it came after (`ReadAvps::listed`, DESIGN.md
+//! "Readers check the AVPs they list"); this stays as the ceiling that
+//! `ours_server_acr` is compared with.
 
 use diameter_core::dict::{base, AvpInfo};
 use diameter_core::message::{validate_set, ParseConfig};

@@ -1,14 +1,14 @@
 //! Accounting-Request (271, REQ, PXY), RFC 6733 §9.7.1, with the SIP
 //! accounting AVPs OpenSIPS sends ([`crate::dict::sip`]).
 
-use diameter_core::read::{ReadAvps, WalkState};
+use diameter_core::read::WalkState;
 use diameter_core::types::Timestamp;
 use diameter_core::{
     ApplicationId, Avp, CommandCode, EncodeError, Error, HeaderRepr, Message, MessageBuilder,
     ParseConfig, ResultCode,
 };
 
-use super::{fields, read_avps, required, AcaRepr};
+use super::{fields, fields_reader, read_avps, required, AcaRepr};
 use crate::dict::base::{self, AccountingRecordType};
 use crate::dict::sip::{self, ServiceType, SipMethod};
 
@@ -197,19 +197,7 @@ impl<'a> Fields<'a> {
     }
 }
 
-impl<'a> ReadAvps<'a> for Fields<'a> {
-    #[inline(always)]
-    fn avp(&mut self, avp: &Avp<'a>) -> Result<(), Error> {
-        self.read(avp, None).map(drop)
-    }
-
-    // Not asked on bare metal (flash): see `ReadAvps::listed`.
-    #[cfg(not(target_os = "none"))]
-    #[inline(always)]
-    fn listed(&mut self, avp: &Avp<'a>, walk: &mut WalkState<'_>) -> Result<bool, Error> {
-        self.read(avp, Some(walk))
-    }
-}
+fields_reader!(Fields);
 
 /// Validate `msg` against [`base::ACR`] with the [`CreditControl`]
 /// dictionary, the AVPs the ACR's reader lists checked by it

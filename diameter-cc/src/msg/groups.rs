@@ -10,7 +10,7 @@ use diameter_core::read::{ReadAvps, WalkState};
 use diameter_core::Avp;
 
 use super::in_walk::{decode_group, GroupReader, InWalk};
-use super::{fields, required};
+use super::{fields, fields_reader, required};
 use crate::dict::tgpp::{self, NodeFunctionality, RoleOfNode};
 use crate::dict::{self, SubscriptionIdType};
 
@@ -310,19 +310,7 @@ impl<'a> SubscriptionIdReader<'a> {
     }
 }
 
-impl<'a> ReadAvps<'a> for SubscriptionIdReader<'a> {
-    #[inline(always)]
-    fn avp(&mut self, avp: &Avp<'a>) -> Result<(), Error> {
-        self.read(avp, None).map(drop)
-    }
-
-    // Not asked on bare metal (flash): see `ReadAvps::listed`.
-    #[cfg(not(target_os = "none"))]
-    #[inline(always)]
-    fn listed(&mut self, avp: &Avp<'a>, walk: &mut WalkState<'_>) -> Result<bool, Error> {
-        self.read(avp, Some(walk))
-    }
-}
+fields_reader!(SubscriptionIdReader);
 
 impl<'a> GroupReader<'a> for SubscriptionIdReader<'a> {
     type Value = SubscriptionId<'a>;
@@ -347,19 +335,7 @@ pub(crate) struct ImsInformationReader<'a> {
     ims_charging_identifier: Option<&'a str>,
 }
 
-impl<'a> ReadAvps<'a> for ImsInformationReader<'a> {
-    #[inline(always)]
-    fn avp(&mut self, avp: &Avp<'a>) -> Result<(), Error> {
-        self.read(avp, None).map(drop)
-    }
-
-    // Not asked on bare metal (flash): see `ReadAvps::listed`.
-    #[cfg(not(target_os = "none"))]
-    #[inline(always)]
-    fn listed(&mut self, avp: &Avp<'a>, walk: &mut WalkState<'_>) -> Result<bool, Error> {
-        self.read(avp, Some(walk))
-    }
-}
+fields_reader!(ImsInformationReader);
 
 impl<'a> ImsInformationReader<'a> {
     /// Read one AVP of the content, checked in `walk` when given (see

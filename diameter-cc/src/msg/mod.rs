@@ -469,6 +469,32 @@ pub(crate) fn assert_compiled_validation(msg: &Message<'_>) {
     }
 }
 
+/// The [`ReadAvps`] of a reader whose fields are all read by its
+/// `read(avp, walk)` method (made with [`fields!`]): without a walk in
+/// [`ReadAvps::avp`], with one in [`ReadAvps::listed`] (hosts only; on bare
+/// metal the validator does not ask).
+macro_rules! fields_reader {
+    ($reader:ident) => {
+        impl<'a> diameter_core::read::ReadAvps<'a> for $reader<'a> {
+            #[inline(always)]
+            fn avp(&mut self, avp: &diameter_core::Avp<'a>) -> Result<(), diameter_core::Error> {
+                self.read(avp, None).map(drop)
+            }
+
+            #[cfg(not(target_os = "none"))]
+            #[inline(always)]
+            fn listed(
+                &mut self,
+                avp: &diameter_core::Avp<'a>,
+                walk: &mut diameter_core::read::WalkState<'_>,
+            ) -> Result<bool, diameter_core::Error> {
+                self.read(avp, Some(walk))
+            }
+        }
+    };
+}
+pub(crate) use fields_reader;
+
 /// Compile-time check of [`scan!`]: no code twice in one list.
 pub(crate) const fn assert_distinct(codes: &[u32]) {
     let mut i = 0;
