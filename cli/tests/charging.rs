@@ -202,6 +202,27 @@ fn an_older_database_gets_the_request_column() {
     assert_eq!(db.account("1001").unwrap().unwrap().reserved, 0);
 }
 
+/// A reservation whose stored request number is out of range (a corrupted
+/// row) counts as one without a number: the next request holds its own
+/// money rather than being granted the held seconds again as a replay.
+#[test]
+fn a_corrupted_request_number_is_not_a_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut db = Charging::open(&url(&dir), ChargingConfig::default()).unwrap();
+    let first = db.reserve("s", Some(0), "1001", "1002", 60).unwrap();
+    let path = dir.path().join("charging.db");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("UPDATE reservations SET request = -1 WHERE session = 's'")
+        .unwrap();
+    drop(conn);
+    let next = db.reserve("s", Some(1), "1001", "1002", 60).unwrap();
+    assert!(next.amount > 0, "granted without holding: {next:?}");
+    assert_eq!(
+        db.account("1001").unwrap().unwrap().reserved,
+        first.amount + next.amount
+    );
+}
+
 /// A resent request that finds another reservation of its subscriber
 /// expired gives that money back, as a first request would: the expired
 /// reservation is deleted and the subscriber's reserved total follows.
