@@ -17,12 +17,19 @@ command -v jq >/dev/null || { echo "runs.sh: jq is required" >&2; exit 1; }
 dir="${CARGO_TARGET_DIR:-target}/criterion"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-cargo bench -p diameter-benches --bench codec --no-run -q
+# Built once, then run as that binary: a `cargo bench` per run would
+# rebuild when a source changes during the sitting and mix two builds.
+bin=$(cargo bench -p diameter-benches --bench codec --no-run -q --message-format=json \
+  | jq -r 'select(.executable != null and .target.name == "codec") | .executable' | tail -n 1)
+[ -x "$bin" ] || { echo "runs.sh: no codec bench binary" >&2; exit 1; }
+echo "binary: $bin" >&2
 for i in $(seq 1 "$n"); do
   echo "run $i of $n..." >&2
   touch "$out/mark"
   sleep 1 # file times have a resolution; results of this run are newer
-  cargo bench -q -p diameter-benches --bench codec -- --warm-up-time 0.5 \
+  # (From the workspace root: criterion writes to ./target/criterion, or
+  # to $CARGO_TARGET_DIR/criterion, which is "$dir".)
+  "$bin" --bench --warm-up-time 0.5 \
     --measurement-time "$secs" ${filter:+"$filter"} >/dev/null 2>&1
   find "$dir" -path '*/new/estimates.json' -newer "$out/mark" | while read -r f; do
     g=$(basename "$(dirname "$(dirname "$(dirname "$f")")")")
