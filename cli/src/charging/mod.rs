@@ -1094,6 +1094,14 @@ impl AccountingSink for Charging {
     }
 }
 
+/// A stored request number, or `None` (unknown) for a value no
+/// CC-Request-Number can have: a corrupted row must not read as a later
+/// request (a resent one would take it for a replay and be granted what
+/// was never held).
+pub(super) fn request_number(n: i64) -> Option<u32> {
+    u32::try_from(n).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

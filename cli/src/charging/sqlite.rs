@@ -203,14 +203,14 @@ fn reservation(r: &Row<'_>) -> rusqlite::Result<Reservation> {
         amount: r.get(3)?,
         expires_at: r.get(4)?,
         instance: r.get(5)?,
-        request: r.get::<_, Option<i64>>(6)?.and_then(request_number),
+        request: r.get::<_, Option<i64>>(6)?.and_then(super::request_number),
     })
 }
 
 fn charge(r: &Row<'_>) -> rusqlite::Result<Charge> {
     Ok(Charge {
         session: r.get(0)?,
-        request: r.get::<_, Option<i64>>(1)?.and_then(request_number),
+        request: r.get::<_, Option<i64>>(1)?.and_then(super::request_number),
         subscriber: r.get(2)?,
         destination: r.get(3)?,
         seconds: r.get(4)?,
@@ -519,12 +519,4 @@ impl Tx for SqliteTx<'_> {
             .map(|_| ())
             .map_err(err)
     }
-}
-
-/// A stored request number, or `None` (unknown) for a value no
-/// CC-Request-Number can have: a corrupted row must not read as a later
-/// request (a resent one would take it for a replay and be granted what
-/// was never held).
-fn request_number(n: i64) -> Option<u32> {
-    u32::try_from(n).ok()
 }
