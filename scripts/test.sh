@@ -29,9 +29,9 @@ command -v rustup >/dev/null || die "rustup is required (https://rustup.rs)"
 rustup target add thumbv7em-none-eabihf >/dev/null
 rustup component add clippy rustfmt >/dev/null
 
-step "build dependencies: libssl-dev, pkg-config (the diameter crate baseline in benches/ links OpenSSL), ca-certificates (a CLI TLS test loads the system CA bundle)"
+step "build dependencies: libssl-dev, pkg-config (the diameter crate baseline in benches/ links OpenSSL), ca-certificates (a CLI TLS test loads the system CA bundle), valgrind (instruction counts of scripts/codec-ipc.sh)"
 need=()
-for p in libssl-dev pkg-config ca-certificates; do
+for p in libssl-dev pkg-config ca-certificates valgrind; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -136,6 +136,8 @@ for row in tight_walk bare_walk ours_parse_only ours_check_validate ours_parse_v
   CODEC_BENCH_OPS=$row:ccr-u-large:1 cargo bench -p diameter-benches --bench codec --quiet >/dev/null
 done
 CODEC_BENCH_OPS=ours_server_acr:acr-start:1 cargo bench -p diameter-benches --bench codec --quiet >/dev/null
+step "scripts/codec-ipc.sh measures the floor row (clock, time, cycles, instructions, IPC; numbers: BENCHMARKS.md, Tenth look)"
+bash scripts/codec-ipc.sh tight_walk || die "scripts/codec-ipc.sh failed"
 step "profile-guided codec bench (benches/pgo.sh: instrumented build, training, build with the profile) runs a row"
 rustup component add llvm-tools >/dev/null
 pgo_env=$(bash benches/pgo.sh) || die "benches/pgo.sh failed"

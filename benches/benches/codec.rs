@@ -448,10 +448,17 @@ fn codec(c: &mut Criterion) {
     }
 }
 
+/// Dependent multiplies per operation of the `clock` row: 9,000 cycles on
+/// x86-64, where a 64-bit multiply takes 3 cycles (`scripts/codec-ipc.sh`
+/// divides 9,000 by the row's time to get the core's clock).
+const CLOCK_MULS: u32 = 3000;
+
 /// `CODEC_BENCH_OPS=<row>:<message>:<n>` runs one row `n` times on one
 /// message and exits, for an instruction count under callgrind
 /// (`scripts/codec-instructions.sh`): unlike time, the count does not move
-/// with the load of a shared machine.
+/// with the load of a shared machine. Timed, as `scripts/codec-ipc.sh`
+/// does, it gives cycles and instructions per cycle; its `clock` row (a
+/// chain of dependent multiplies, the message ignored) gives the clock.
 fn count_mode(spec: &str) {
     let mut it = spec.split(':');
     let (Some(row), Some(name), Some(n)) = (it.next(), it.next(), it.next()) else {
@@ -467,9 +474,16 @@ fn count_mode(spec: &str) {
     let bytes = &input.bytes[..];
     let mut buf = vec![0u8; 8192];
     let mut out: Vec<u8> = Vec::with_capacity(8192);
+    let mut chain = 3u64;
     for _ in 0..n {
         match row {
             "none" => {}
+            "clock" => {
+                for _ in 0..CLOCK_MULS {
+                    chain = chain.wrapping_mul(chain);
+                }
+                chain = black_box(chain);
+            }
             "tight_walk" => {
                 black_box(b::tight_walk(black_box(bytes)));
             }
