@@ -108,26 +108,36 @@ impl DataType {
     }
 
     /// [`DataType::check`] of the types with value rules. Inline on hosts,
-    /// and there with the word-at-a-time string check: the generic
+    /// and there with the word-at-a-time string check (on bare metal, out
+    /// of line, the typed reads' own checks, for flash): the generic
     /// validator's loop, which runs it, measured slower with the SSE2 check
     /// of the typed reads inlined (more registers spilled around it) and
     /// slower still with the check out of line (BENCHMARKS.md, tenth look).
     #[cfg_attr(not(target_os = "none"), inline(always))]
     #[cfg_attr(target_os = "none", inline(never))]
     fn check_text(self, data: &[u8]) -> Result<(), ErrorKind> {
+        #[cfg(not(target_os = "none"))]
         let text = |graphic| match ascii_ok(data, graphic) {
             true => Ok(()),
             false => Err(ErrorKind::InvalidAvpValue),
         };
         match self {
             DataType::Address => Address::decode(data).map(|_| ()),
+            #[cfg(not(target_os = "none"))]
             DataType::Utf8String => text(false).or_else(|_| {
                 core::str::from_utf8(data)
                     .map(drop)
                     .map_err(|_| ErrorKind::InvalidAvpValue)
             }),
+            #[cfg(not(target_os = "none"))]
             DataType::DiameterIdentity if data.is_empty() => Err(ErrorKind::InvalidAvpValue),
+            #[cfg(not(target_os = "none"))]
             DataType::DiameterIdentity => text(true),
+            // On bare metal (flash) the typed reads' own checks, shared.
+            #[cfg(target_os = "none")]
+            DataType::Utf8String => Utf8String::decode(data).map(|_| ()),
+            #[cfg(target_os = "none")]
+            DataType::DiameterIdentity => DiameterIdentity::decode(data).map(|_| ()),
             DataType::DiameterUri => DiameterUri::decode(data).map(|_| ()),
             DataType::IpFilterRule => IpFilterRule::decode(data).map(|_| ()),
             other => match other.fixed_len() {
