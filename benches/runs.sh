@@ -19,8 +19,8 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 # Built once, then run as that binary: a `cargo bench` per run would
 # rebuild when a source changes during the sitting and mix two builds.
-bin=$(cargo bench -p diameter-benches --bench codec --no-run -q --message-format=json \
-  | jq -r 'select(.executable != null and .target.name == "codec") | .executable' | tail -n 1)
+. scripts/codec-bench-lib.sh
+bin=$(codec_bench_bin)
 [ -x "$bin" ] || { echo "runs.sh: no codec bench binary" >&2; exit 1; }
 echo "binary: $bin" >&2
 for i in $(seq 1 "$n"); do

@@ -19,17 +19,13 @@ cd "$(dirname "$0")/.."
 for tool in valgrind taskset; do
   command -v "$tool" >/dev/null || { echo "codec-ipc: $tool is not installed" >&2; exit 1; }
 done
-bin=$(cargo bench -p diameter-benches --bench codec --no-run --message-format=json 2>/dev/null \
-  | sed -n 's/.*"executable":"\([^"]*codec-[^"]*\)".*/\1/p' | tail -1)
+. scripts/codec-bench-lib.sh
+CODEC_BENCH_BIN=$(codec_bench_bin)
+bin=$CODEC_BENCH_BIN
 [ -x "$bin" ] || { echo "codec-ipc: no bench binary" >&2; exit 1; }
 rows=("$@")
 [ ${#rows[@]} -gt 0 ] || rows=(tight_walk bare_walk ours_full_decode ours_check_validate ours_server_ccr ours_server_acr ours_encode)
 cpu=$(( $(nproc) > 1 ? 1 : 0 ))
-count() { # row message runs
-  CODEC_BENCH_OPS="$1:$2:$3" valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" 2>&1 \
-    | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
-}
-instr() { echo $(( ($(count "$1" "$2" 1100) - $(count "$1" "$2" 100)) / 1000 )); }
 run() { # row message n -> ns for the whole run
   local t0 t1
   t0=$(date +%s%N)
@@ -55,7 +51,7 @@ for r in "${rows[@]}"; do
     if [ "$r" = ours_server_acr ] && [ "${m#acr}" = "$m" ]; then continue; fi
     n=4000000; [ "$m" = ccr-u-large ] && n=400000
     t=$(ns "$r" "$m" "$n")
-    i=$(instr "$r" "$m")
+    i=$(codec_instructions "$r" "$m")
     awk -v r="$r" -v m="$m" -v t="$t" -v i="$i" -v g="$ghz" \
       'BEGIN { c = t * g; printf "%-22s %-12s %10.1f %8.0f %10d %6.2f\n", r, m, t, c, i, i / c }'
   done

@@ -112,7 +112,7 @@ impl DataType {
     /// of line, the typed reads' own checks, for flash): the generic
     /// validator's loop, which runs it, measured slower with the SSE2 check
     /// of the typed reads inlined (more registers spilled around it) and
-    /// slower still with the check out of line (BENCHMARKS.md, tenth look).
+    /// slower still with the check out of line (BENCHMARKS.md, eleventh look).
     #[cfg_attr(not(target_os = "none"), inline(always))]
     #[cfg_attr(target_os = "none", inline(never))]
     fn check_text(self, data: &[u8]) -> Result<(), ErrorKind> {
@@ -202,7 +202,7 @@ pub trait AvpType {
 /// This is the one `unsafe` block of the crate, kept for measured wins
 /// (see BENCHMARKS.md): `core::str::from_utf8` is an out-of-line call that
 /// dominated the decoding of short strings, and on x86-64 the check runs
-/// sixteen bytes per SSE2 compare (tenth look: 5–10% fewer instructions
+/// sixteen bytes per SSE2 compare (eleventh look: 5–10% fewer instructions
 /// for a full decode). Bytes below 0x80 are always valid one-byte UTF-8
 /// sequences, so the check is exactly the precondition of
 /// `from_utf8_unchecked`.
