@@ -212,12 +212,37 @@ impl<'a, T: AvpType> Iterator for GetAll<'a, T> {
 /// msg.validate(&base::Base)?;
 /// # Ok::<(), diameter_core::Error>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Message<'a> {
     bytes: &'a [u8],
-    header: HeaderRepr,
+    /// The first [`HEADER_LEN`] bytes of `bytes`, as an array: the header's
+    /// fields are read from it when asked (no bounds check), not decoded up
+    /// front (BENCHMARKS.md, "Twelfth look").
+    head: &'a [u8; HEADER_LEN],
     validated: bool,
+}
+
+impl core::fmt::Debug for Message<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Message")
+            .field("header", &self.header())
+            .field("len", &self.bytes.len())
+            .field("validated", &self.validated)
+            .finish()
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for Message<'_> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(
+            f,
+            "Message {{ header: {}, len: {}, validated: {} }}",
+            self.header(),
+            self.bytes.len(),
+            self.validated
+        )
+    }
 }
 
 impl<'a> Message<'a> {
@@ -242,13 +267,20 @@ impl<'a> Message<'a> {
     /// ```
     #[inline]
     pub fn new_checked(bytes: &'a [u8]) -> Result<Self, Error> {
-        let (header, len) = HeaderRepr::parse(bytes)?;
-        if len != bytes.len() {
-            return Err(Error::new(ErrorKind::InvalidMessageLength));
+        // On a host the common case takes a few instructions, inline; on
+        // bare metal, where flash counts, every message takes the one
+        // out-of-line check.
+        #[cfg(not(target_os = "none"))]
+        if let Some(head) = well_formed_head(bytes) {
+            return Ok(Message {
+                bytes,
+                head,
+                validated: false,
+            });
         }
         Ok(Message {
             bytes,
-            header,
+            head: checked_head(bytes)?,
             validated: false,
         })
     }
@@ -274,51 +306,63 @@ impl<'a> Message<'a> {
         dict: &D,
         config: &ParseConfig,
     ) -> Result<Self, Error> {
-        let (header, len) = HeaderRepr::parse(bytes)?;
-        if len != bytes.len() {
-            return Err(Error::new(ErrorKind::InvalidMessageLength));
-        }
-        config.check_command_flags(header.flags)?;
-        let body = AvpSet::new(&bytes[HEADER_LEN..], HEADER_LEN as u32);
-        check_headers(body, dict, config, 0)?;
-        Ok(Message {
-            bytes,
-            header,
-            validated: false,
-        })
+        let msg = Self::new_checked(bytes)?;
+        config.check_command_flags(msg.flags())?;
+        check_headers(msg.avps(), dict, config, 0)?;
+        Ok(msg)
     }
 
     /// The whole message as received.
     pub const fn as_bytes(&self) -> &'a [u8] {
         self.bytes
     }
-    /// The parsed header.
+    /// The header's fields.
+    #[inline]
     pub const fn header(&self) -> HeaderRepr {
-        self.header
+        HeaderRepr {
+            flags: self.flags(),
+            command_code: self.command_code(),
+            application_id: self.application_id(),
+            hop_by_hop: self.hop_by_hop(),
+            end_to_end: self.end_to_end(),
+        }
     }
     /// Command flags.
+    #[inline]
     pub const fn flags(&self) -> CommandFlags {
-        self.header.flags
+        CommandFlags(self.head[4])
     }
     /// R bit.
+    #[inline]
     pub const fn is_request(&self) -> bool {
-        self.header.flags.is_request()
+        self.flags().is_request()
     }
     /// Command-Code.
+    #[inline]
     pub const fn command_code(&self) -> CommandCode {
-        self.header.command_code
+        let h = self.head;
+        CommandCode(u32::from_be_bytes([0, h[5], h[6], h[7]]))
     }
     /// Application-ID.
+    #[inline]
     pub const fn application_id(&self) -> ApplicationId {
-        self.header.application_id
+        ApplicationId(self.word(8))
     }
     /// Hop-by-Hop Identifier.
+    #[inline]
     pub const fn hop_by_hop(&self) -> u32 {
-        self.header.hop_by_hop
+        self.word(12)
     }
     /// End-to-End Identifier.
+    #[inline]
     pub const fn end_to_end(&self) -> u32 {
-        self.header.end_to_end
+        self.word(16)
+    }
+    /// The big-endian word of the header at `at` (8, 12 or 16).
+    #[inline]
+    const fn word(&self, at: usize) -> u32 {
+        let h = self.head;
+        u32::from_be_bytes([h[at], h[at + 1], h[at + 2], h[at + 3]])
     }
     /// The top-level AVPs.
     pub fn avps(&self) -> AvpSet<'a> {
@@ -931,6 +975,38 @@ impl<'a> Avp<'a> {
     }
 }
 
+/// The header of `bytes` if it passes every check of
+/// [`Message::new_checked`] (version 1, a Message Length of exactly
+/// `bytes.len()`, so at least 20, and a multiple of 4, not both R and E),
+/// as one flag: which check failed is [`checked_head`]'s to tell.
+#[cfg(not(target_os = "none"))]
+#[inline(always)]
+fn well_formed_head(bytes: &[u8]) -> Option<&[u8; HEADER_LEN]> {
+    let head = bytes.first_chunk::<HEADER_LEN>()?;
+    let length = u32::from_be_bytes([0, head[1], head[2], head[3]]) as usize;
+    let re = CommandFlags::REQUEST.0 | CommandFlags::ERROR.0;
+    let ok = head[0] == crate::header::VERSION
+        && length == bytes.len()
+        && length % 4 == 0
+        && head[4] & re != re;
+    ok.then_some(head)
+}
+
+/// The header of `bytes` after the checks of [`HeaderRepr::parse`], in its
+/// order (5015 short, 5011 version, 5015 length, 3008 R and E), then 5015
+/// for a Message Length other than `bytes.len()`. Out of line: on a host
+/// only a malformed header comes here (cold); on bare metal every message
+/// does, one copy of the checks for every caller.
+#[cfg_attr(not(target_os = "none"), cold)]
+#[inline(never)]
+fn checked_head(bytes: &[u8]) -> Result<&[u8; HEADER_LEN], Error> {
+    let (_, len) = HeaderRepr::parse(bytes)?;
+    match bytes.first_chunk() {
+        Some(head) if len == bytes.len() => Ok(head),
+        _ => Err(Error::new(ErrorKind::InvalidMessageLength)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -945,6 +1021,36 @@ mod tests {
         b.put(&base::ORIGIN_HOST, "a.example");
         b.put(&base::ORIGIN_REALM, "example");
         b.finish().unwrap().len()
+    }
+
+    /// The inline header check accepts and refuses exactly what
+    /// `HeaderRepr::parse` plus "the length is the buffer's" does, with the
+    /// same error, and the fields read from the bytes are the parsed ones.
+    #[test]
+    fn new_checked_is_header_repr_parse() {
+        let mut buf = [0u8; 64];
+        for n in [0usize, 4, 19, 20, 21, 24, 28, 32] {
+            for version in [0u8, 1, 2, 0x81] {
+                for length in [0u32, 4, 19, 20, 21, 24, 28, 32, 0x0100_0018, 0x00ff_ffff] {
+                    for flags in 0..=255u8 {
+                        buf[..4].copy_from_slice(&length.to_be_bytes());
+                        buf[0] = version;
+                        buf[4] = flags;
+                        buf[5..8].copy_from_slice(&[0, 1, 0x18]);
+                        for (i, b) in buf[8..20].iter_mut().enumerate() {
+                            *b = 0x40 + i as u8;
+                        }
+                        let bytes = &buf[..n];
+                        let want = HeaderRepr::parse(bytes).and_then(|(h, len)| match len == n {
+                            true => Ok(h),
+                            false => Err(Error::new(ErrorKind::InvalidMessageLength)),
+                        });
+                        let got = Message::new_checked(bytes).map(|m| m.header());
+                        assert_eq!(got, want, "{n} bytes, version {version}, length {length}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -253,7 +253,7 @@ const DIRECT: usize = {
 /// `ALL[i]`, `ALL.len() + 1 + j` for `base::AVPS[j]`, 0 for none. Built at
 /// compile time; a lookup is one load instead of a match over 166 codes
 /// (measured: see BENCHMARKS.md).
-static IETF_INDEX: [u8; DIRECT] = {
+const IETF_INDEX: [u8; DIRECT] = {
     let mut t = [0u8; DIRECT];
     let mut i = 0;
     while i < ALL.len() {
@@ -290,7 +290,7 @@ const LOOKUP_LEN: usize = if cfg!(target_os = "none") {
 /// [`IETF_INDEX`] or [`TGPP_INDEX`] (a `u8`, 0 for an unknown code) is one
 /// load whichever list it names, with no decrement (and, on a host, no
 /// bounds check: BENCHMARKS.md, "Eighth look").
-static LOOKUP: [Option<&AvpInfo>; LOOKUP_LEN] = {
+const LOOKUP: [Option<&AvpInfo>; LOOKUP_LEN] = {
     let mut t = [None; LOOKUP_LEN];
     let mut i = 0;
     while i < ALL.len() {
@@ -305,10 +305,26 @@ static LOOKUP: [Option<&AvpInfo>; LOOKUP_LEN] = {
     t
 };
 
+/// The three tables of a lookup in one static: a walk keeps one address
+/// for all three in a register (out of LTO, an address of another crate's
+/// static is a load from the GOT, once per table and AVP otherwise).
+#[repr(C)]
+struct Tables {
+    ietf: [u8; DIRECT],
+    tgpp: [u8; DIRECT_3GPP],
+    lookup: [Option<&'static AvpInfo>; LOOKUP_LEN],
+}
+
+static TABLES: Tables = Tables {
+    ietf: IETF_INDEX,
+    tgpp: TGPP_INDEX,
+    lookup: LOOKUP,
+};
+
 /// The entry of index `i` of [`IETF_INDEX`] or [`TGPP_INDEX`].
 #[inline(always)]
 fn lookup(i: u8) -> Option<&'static AvpInfo> {
-    LOOKUP.get(usize::from(i)).copied().flatten()
+    TABLES.lookup.get(usize::from(i)).copied().flatten()
 }
 
 /// The 3GPP (vendor 10415) codes of this crate, `[FIRST_3GPP,
@@ -338,7 +354,7 @@ const DIRECT_3GPP: usize = {
 
 /// 3GPP AVPs of this crate by code minus [`FIRST_3GPP`]: `i + 1` for
 /// `ALL[i]`, 0 for none (1.5 KB: the codes run from 823 to 2320).
-static TGPP_INDEX: [u8; DIRECT_3GPP] = {
+const TGPP_INDEX: [u8; DIRECT_3GPP] = {
     let mut t = [0u8; DIRECT_3GPP];
     let mut i = 0;
     while i < ALL.len() {
@@ -369,10 +385,10 @@ impl Dictionary for CreditControl {
     #[inline(always)]
     fn avp(&self, code: u32, vendor: u32) -> Option<&'static AvpInfo> {
         if vendor == 0 && (code as usize) < DIRECT {
-            return lookup(*IETF_INDEX.get(code as usize)?);
+            return lookup(*TABLES.ietf.get(code as usize)?);
         }
         if vendor == tgpp::VENDOR_3GPP && (code.wrapping_sub(FIRST_3GPP) as usize) < DIRECT_3GPP {
-            return lookup(*TGPP_INDEX.get(code.wrapping_sub(FIRST_3GPP) as usize)?);
+            return lookup(*TABLES.tgpp.get(code.wrapping_sub(FIRST_3GPP) as usize)?);
         }
         // Every AVP of this crate is in the tables above.
         base::Base.avp(code, vendor)
