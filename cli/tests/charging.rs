@@ -244,3 +244,38 @@ fn a_resent_request_frees_what_expired() {
     let a = db.account("1001").unwrap().unwrap();
     assert_eq!(a.reserved, s.amount, "x's money given back");
 }
+
+/// What a crash before the first commit leaves (a file with the WAL
+/// journal set and no tables) is created and seeded on the next open: the
+/// tables and the demo data come in one transaction, decided by the tables
+/// being there, not the file. A database whose tables exist is never
+/// seeded again, even with a demo subscriber gone: no balance is reset.
+#[test]
+fn a_half_made_database_is_seeded_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("charging.db");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    drop(conn);
+    assert!(path.exists());
+
+    let mut db = Charging::open(&url(&dir), ChargingConfig::default()).unwrap();
+    assert_eq!(db.account("1001").unwrap().unwrap().balance, 1000);
+    db.reserve("s1", Some(0), "1001", "1002", 60).unwrap();
+    db.debit("s1", Some(1), "1001", "1002", 60).unwrap();
+    db.release("s1").unwrap();
+    let charged = db.account("1001").unwrap().unwrap().balance;
+    assert!(charged < 1000);
+    drop(db);
+
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute("DELETE FROM subscribers WHERE id = '1003'", [])
+        .unwrap();
+    drop(conn);
+    let mut db = Charging::open(&url(&dir), ChargingConfig::default()).unwrap();
+    assert_eq!(db.account("1001").unwrap().unwrap().balance, charged);
+    assert!(db.account("1003").unwrap().is_none());
+}

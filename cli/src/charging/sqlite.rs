@@ -3,8 +3,6 @@
 //! `BEGIN IMMEDIATE` (which also serializes several processes on one
 //! file), waiting up to `lock_timeout` for the lock.
 
-use std::path::Path;
-
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior};
 
 use super::{
@@ -14,7 +12,6 @@ use super::{
 
 /// The schema (see the module docs of `charging` for what each table holds).
 pub(crate) const SCHEMA: &str = "
-BEGIN IMMEDIATE;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
 CREATE TABLE IF NOT EXISTS tariffs (
@@ -92,7 +89,6 @@ CREATE TABLE IF NOT EXISTS accounting_anomalies (
     noted_at INTEGER NOT NULL,
     instance TEXT NOT NULL
 );
-COMMIT;
 ";
 
 pub(crate) struct Sqlite {
@@ -112,7 +108,6 @@ fn err(e: rusqlite::Error) -> DbError {
 
 impl Sqlite {
     pub(crate) fn open(path: &str, config: &ChargingConfig) -> DbResult<Sqlite> {
-        let existed = Path::new(path).exists();
         let mut conn = Connection::open(path).map_err(err)?;
         conn.busy_timeout(config.lock_timeout).map_err(err)?;
         let mode: String = conn
@@ -126,29 +121,9 @@ impl Sqlite {
         }
         conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
             .map_err(err)?;
-        conn.execute_batch(SCHEMA).map_err(err)?;
+        create(&mut conn)?;
         add_reservation_request(&mut conn).map_err(err)?;
-        let mut db = Sqlite { conn };
-        if !existed {
-            // Decided again inside the (immediate, so serialised)
-            // transaction: two processes that both found the file missing
-            // must not both seed, the second resetting balances the first
-            // may already have charged.
-            db.transaction(&mut |tx| {
-                if tx.tariff(&Tariff::demo().name)?.is_none() {
-                    seed(tx)?;
-                }
-                Ok(())
-            })
-            .map_err(|f| match f {
-                Fail::Db(e) => e,
-                Fail::Logic(e) => DbError {
-                    message: e.to_string(),
-                    retry: false,
-                },
-            })?;
-        }
-        Ok(db)
+        Ok(Sqlite { conn })
     }
 
     pub(crate) fn transaction<T>(
@@ -163,6 +138,32 @@ impl Sqlite {
         tx.commit().map_err(err)?;
         Ok(v)
     }
+}
+
+/// The tables, and the demo data when there were none, in one immediate
+/// transaction (as the PostgreSQL backend does): a new database has both
+/// or neither, whatever stops the process on the way, and of two
+/// processes creating one file only the first seeds (the second finds the
+/// tables). Until 2026-12-05 the data came in a second transaction, on a
+/// file that did not exist before the open: a crash between the two, or
+/// before the first commit (an empty file), left a database that no later
+/// start seeded.
+fn create(conn: &mut Connection) -> DbResult<()> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(err)?;
+    let new: bool = tx
+        .query_row(
+            "SELECT COUNT(*) = 0 FROM sqlite_master WHERE type = 'table' AND name = 'tariffs'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(err)?;
+    tx.execute_batch(SCHEMA).map_err(err)?;
+    if new {
+        seed(&mut SqliteTx(&tx))?;
+    }
+    tx.commit().map_err(err)
 }
 
 /// Databases made before `reservations.request` (the CC-Request-Number
