@@ -346,23 +346,24 @@ impl<'a> Message<'a> {
     /// Application-ID.
     #[inline]
     pub const fn application_id(&self) -> ApplicationId {
-        ApplicationId(self.word(8))
+        ApplicationId(self.word::<8>())
     }
     /// Hop-by-Hop Identifier.
     #[inline]
     pub const fn hop_by_hop(&self) -> u32 {
-        self.word(12)
+        self.word::<12>()
     }
     /// End-to-End Identifier.
     #[inline]
     pub const fn end_to_end(&self) -> u32 {
-        self.word(16)
+        self.word::<16>()
     }
-    /// The big-endian word of the header at `at` (8, 12 or 16).
+    /// The big-endian word of the header at `AT` (8, 12 or 16): a constant
+    /// index, so that an index past the header cannot compile.
     #[inline]
-    const fn word(&self, at: usize) -> u32 {
+    const fn word<const AT: usize>(&self) -> u32 {
         let h = self.head;
-        u32::from_be_bytes([h[at], h[at + 1], h[at + 2], h[at + 3]])
+        u32::from_be_bytes([h[AT], h[AT + 1], h[AT + 2], h[AT + 3]])
     }
     /// The top-level AVPs.
     pub fn avps(&self) -> AvpSet<'a> {
